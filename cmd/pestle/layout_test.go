@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules enforces design.md's layering: keys imports nothing of
+// ours, apk only keys, sandbox nothing of ours, and no library imports cobra.
+func TestImportRules(t *testing.T) {
+	const mod = "github.com/pestle-dev/pestle/"
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string][]string{
+		"keys":     {},
+		"apk":      {"keys", "apk"},
+		"sandbox":  {"sandbox"},
+		"pipeline": {"keys", "apk", "sandbox", "pipeline"},
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(p.ImportPath, mod)
+		top, _, _ := strings.Cut(rel, "/")
+		ok, ruled := allowed[top]
+		if !ruled {
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			if strings.Contains(imp, "spf13/cobra") {
+				t.Errorf("%s imports cobra: only cmd/pestle may", rel)
+			}
+			if !strings.HasPrefix(imp, mod) {
+				continue
+			}
+			itop, _, _ := strings.Cut(strings.TrimPrefix(imp, mod), "/")
+			if !contains(ok, itop) {
+				t.Errorf("%s imports %s: %s may import only %v", rel, imp, top, ok)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no library package listed")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

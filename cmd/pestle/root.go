@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type globalFlags struct {
+	logLevel string
+}
+
+var global globalFlags
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pestle",
+		Short: "Build Alpine-format packages from melange recipes in a sandbox",
+		Long: `pestle builds Alpine-format (.apk) packages from melange YAML recipes inside
+a bubblewrap sandbox, then packs, signs and indexes them into a local
+repository (./packages/<arch>/ with a signed APKINDEX.tar.gz).`,
+		Example: `  pestle keygen
+  pestle build melange.yaml --arch amd64 --signing-key melange.rsa`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&global.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.AddCommand(
+		newVersionCmd(),
+		newKeygenCmd(),
+	)
+	return root
+}
+
+// logger returns the logger the commands hand to the libraries.
+func logger() *slog.Logger {
+	var lvl slog.Level
+	switch strings.ToLower(global.logLevel) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// printf writes a line for the user on stdout.
+func printf(cmd *cobra.Command, format string, args ...any) {
+	fmt.Fprintf(cmd.OutOrStdout(), format, args...)
+}
