@@ -6,6 +6,8 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
+func init() { register(newKeygenCmd) }
+
 func newKeygenCmd() *cobra.Command {
 	var bits int
 	var force bool

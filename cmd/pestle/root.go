@@ -28,12 +28,17 @@ repository (./packages/<arch>/ with a signed APKINDEX.tar.gz).`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&global.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(
-		newVersionCmd(),
-		newKeygenCmd(),
-	)
+	for _, mk := range commands {
+		root.AddCommand(mk())
+	}
 	return root
 }
+
+// commands holds the constructors of every subcommand. Each command's file
+// adds its own in an init function, so adding a command touches one file.
+var commands []func() *cobra.Command
+
+func register(mk func() *cobra.Command) { commands = append(commands, mk) }
 
 // logger returns the logger the commands hand to the libraries.
 func logger() *slog.Logger {

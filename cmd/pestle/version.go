@@ -14,6 +14,8 @@ var (
 	commit  = ""
 )
 
+func init() { register(newVersionCmd) }
+
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
