@@ -28,8 +28,12 @@ repository (./packages/<arch>/ with a signed APKINDEX.tar.gz).`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&global.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	plain := root.UsageTemplate()
+	root.SetUsageTemplate(rootUsage)
 	for _, mk := range commands {
-		root.AddCommand(mk())
+		c := mk()
+		c.SetUsageTemplate(plain)
+		root.AddCommand(c)
 	}
 	return root
 }
