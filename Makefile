@@ -6,7 +6,7 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME  ?= 3s
 
-.PHONY: all build test test-short fuzz bench lint clean
+.PHONY: all build deps demo test test-short fuzz bench lint clean
 
 all: build
 
@@ -40,5 +40,30 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The first-run experience: the tool, a signing key, a local base repository
+# bootstrapped from this host (busybox + go), then the example package.
+ARCH      := $(shell uname -m | sed 's/arm64/aarch64/')
+DEMO_BASE := .demo/base
+
+deps:
+	@scripts/install-deps
+
+melange.rsa: | build
+	$(BIN) keygen melange.rsa
+
+$(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz: scripts/bootstrap-base | build
+	scripts/bootstrap-base $(BIN) $(DEMO_BASE)
+
+demo: deps build melange.rsa $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
+	$(BIN) build examples/hello-server/melange.yaml --signing-key melange.rsa \
+	  -r $(DEMO_BASE) -k $(DEMO_BASE)/pestle-base.rsa.pub
+	$(BIN) verify --keyring melange.rsa.pub packages/$(ARCH)/hello-server-*.apk
+	@echo
+	@echo "Done. packages/$(ARCH)/ is a signed repository. Point an image builder at it, e.g. apko:"
+	@echo "  contents:"
+	@echo "    repositories: [$(CURDIR)/packages, $(CURDIR)/$(DEMO_BASE)]"
+	@echo "    keyring: [$(CURDIR)/melange.rsa.pub, $(CURDIR)/$(DEMO_BASE)/pestle-base.rsa.pub]"
+	@echo "    packages: [hello-server]"
+
 clean:
-	rm -rf bin
+	rm -rf bin .demo

@@ -57,7 +57,7 @@ func logger() *slog.Logger {
 	default:
 		lvl = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	return slog.New(newLineHandler(os.Stderr, lvl))
 }
 
 // printf writes a line for the user on stdout.
