@@ -1,0 +1,72 @@
+package source
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Options are the host-side settings shared by Fetch and GitCheckout.
+type Options struct {
+	// CacheDir holds downloads (<CacheDir>/sha256:<hex>, sha512:<hex>) and
+	// git mirrors (<CacheDir>/git/<hash>). Empty means no cache: downloads
+	// go straight to the workspace and git uses a throw-away mirror.
+	CacheDir string
+	// HTTPClient, when set, is used for every request instead of pestle's
+	// own transport (which applies the fetch step's timeout and
+	// dns-timeout and honours the proxy environment variables).
+	HTTPClient *http.Client
+	// Logger receives progress and warnings; nil discards them.
+	Logger *slog.Logger
+	// Progress, when set, is called as a download advances with the bytes
+	// received so far and the expected total (-1 when unknown).
+	Progress func(done, total int64)
+	// SourceDateEpoch is the committer date given to cherry-picked
+	// commits. Like melange, anything before 1980-01-01 (including the
+	// zero time) is raised to 1980-01-01.
+	SourceDateEpoch time.Time
+	// Git is the git binary; empty means "git" from PATH.
+	Git string
+	// GitTimeout bounds each git command; zero means one hour.
+	GitTimeout time.Duration
+
+	// sleep waits between retries; tests replace it to avoid real waits.
+	sleep func(ctx context.Context, d time.Duration) error
+	// gitHook sees every git command line before it runs (tests count
+	// them).
+	gitHook func(dir string, args []string)
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (o *Options) wait(ctx context.Context, d time.Duration) error {
+	if o.sleep != nil {
+		return o.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// minSourceDate is 1980-01-01T00:00:00Z, the floor melange applies to
+// commit dates (zip and many tools cannot represent anything earlier).
+const minSourceDate = 315532800
+
+func (o *Options) commitDate() int64 {
+	if s := o.SourceDateEpoch.Unix(); !o.SourceDateEpoch.IsZero() && s >= minSourceDate {
+		return s
+	}
+	return minSourceDate
+}
