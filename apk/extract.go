@@ -1,0 +1,242 @@
+package apk
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// extractor writes data entries under a root directory through os.Root, so
+// that no name, ".." or symlink can lead a write outside the root.
+type extractor struct {
+	root   *os.Root
+	asRoot bool // ownership is applied only when running as root
+	log    *slog.Logger
+	dirs   []Entry // directory modes and mtimes, applied at the end
+	seq    int
+}
+
+func newExtractor(dir string, log *slog.Logger) (*extractor, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("extraction root: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &extractor{root: root, asRoot: os.Geteuid() == 0, log: log}, nil
+}
+
+func (x *extractor) close() { x.root.Close() }
+
+// isEscape tells whether err is os.Root refusing a path that leaves it.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// fileMode turns tar mode bits into an os.FileMode, keeping setuid,
+// setgid and sticky.
+func fileMode(m int64) os.FileMode {
+	mode := os.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= os.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= os.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= os.ModeSticky
+	}
+	return mode
+}
+
+// parent makes sure the directory holding name exists. apk-tools wants
+// every parent as an earlier entry; a missing one is created 0755.
+func (x *extractor) parent(name string) error {
+	dir := path.Dir(name)
+	if dir == "." {
+		return nil
+	}
+	st, err := x.root.Stat(dir)
+	if err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("parent %s is not a directory", dir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return x.root.MkdirAll(dir, 0o755)
+}
+
+// clear removes whatever non-directory sits at name.
+func (x *extractor) clear(name string) error {
+	st, err := x.root.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("a directory is in the way")
+	}
+	return x.root.Remove(name)
+}
+
+type tmpFile struct {
+	x    *extractor
+	f    *os.File
+	name string
+	done bool
+}
+
+// create opens a new temporary file beside name.
+func (x *extractor) create(name string) (*tmpFile, error) {
+	if err := x.parent(name); err != nil {
+		return nil, err
+	}
+	for {
+		x.seq++
+		tmp := path.Join(path.Dir(name), fmt.Sprintf(".pestle-new.%d", x.seq))
+		f, err := x.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &tmpFile{x: x, f: f, name: tmp}, nil
+	}
+}
+
+func (t *tmpFile) abort() {
+	if !t.done {
+		t.f.Close()
+		t.x.root.Remove(t.name)
+	}
+}
+
+// commit applies ownership, mode, xattrs and mtime to a verified temporary
+// file and renames it into place.
+func (x *extractor) commit(t *tmpFile, e Entry) error {
+	if x.asRoot {
+		if err := t.f.Chown(e.UID, e.GID); err != nil {
+			return err
+		}
+	}
+	// chmod after chown: chown clears setuid and setgid.
+	if err := t.f.Chmod(fileMode(e.Mode)); err != nil {
+		return err
+	}
+	for k, v := range e.Xattrs {
+		if err := setXattr(t.f, k, v); err != nil {
+			x.log.Warn("could not set extended attribute", "file", e.Name, "xattr", k, "err", err)
+		}
+	}
+	if err := t.f.Close(); err != nil {
+		return err
+	}
+	if err := x.root.Chtimes(t.name, e.ModTime, e.ModTime); err != nil {
+		return err
+	}
+	if err := x.clear(e.Name); err != nil {
+		return err
+	}
+	if err := x.root.Rename(t.name, e.Name); err != nil {
+		return err
+	}
+	t.done = true
+	return nil
+}
+
+func (x *extractor) symlink(e Entry) error {
+	if err := x.parent(e.Name); err != nil {
+		return err
+	}
+	if err := x.clear(e.Name); err != nil {
+		return err
+	}
+	if err := x.root.Symlink(e.Linkname, e.Name); err != nil {
+		return err
+	}
+	if x.asRoot {
+		return x.root.Lchown(e.Name, e.UID, e.GID)
+	}
+	return nil
+}
+
+func (x *extractor) link(e Entry) error {
+	if err := x.parent(e.Name); err != nil {
+		return err
+	}
+	if err := x.clear(e.Name); err != nil {
+		return err
+	}
+	return x.root.Link(e.Linkname, e.Name)
+}
+
+// dir creates a directory (writable by us until finish applies its mode).
+// An existing directory, or a symlink to one (a merged-/usr layout), is
+// kept.
+func (x *extractor) dir(e Entry) error {
+	st, err := x.root.Lstat(e.Name)
+	switch {
+	case err == nil && st.IsDir():
+	case err == nil && st.Mode()&fs.ModeSymlink != 0:
+		if t, err := x.root.Stat(e.Name); err != nil || !t.IsDir() {
+			if isEscape(err) {
+				return err
+			}
+			return fmt.Errorf("a symlink to a non-directory is in the way of a directory")
+		}
+		return nil
+	case err == nil:
+		if err := x.root.Remove(e.Name); err != nil {
+			return err
+		}
+		fallthrough
+	default:
+		if err := x.parent(e.Name); err != nil {
+			return err
+		}
+		if err := x.root.Mkdir(e.Name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	x.dirs = append(x.dirs, e)
+	return nil
+}
+
+// special skips device nodes and FIFOs: os.Root cannot create them safely.
+func (x *extractor) special(e Entry) {
+	kind := map[byte]string{tar.TypeChar: "character device", tar.TypeBlock: "block device", tar.TypeFifo: "FIFO"}[e.Type]
+	x.log.Warn("not extracting special file", "file", e.Name, "type", kind)
+}
+
+// finish applies directory ownership, modes and mtimes, deepest first, now
+// that nothing more is written into them.
+func (x *extractor) finish() error {
+	for i := len(x.dirs) - 1; i >= 0; i-- {
+		e := x.dirs[i]
+		if x.asRoot {
+			if err := x.root.Lchown(e.Name, e.UID, e.GID); err != nil {
+				return fmt.Errorf("%s: %w", e.Name, err)
+			}
+		}
+		if err := x.root.Chmod(e.Name, fileMode(e.Mode)); err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		if err := x.root.Chtimes(e.Name, time.Time{}, e.ModTime); err != nil {
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+	}
+	return nil
+}

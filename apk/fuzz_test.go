@@ -1,0 +1,67 @@
+package apk
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzRead feeds arbitrary bytes to Read. Whatever it accepts must also
+// extract, and the extracted tree must pack again into a package that
+// reads back with the same regular files.
+func FuzzRead(f *testing.F) {
+	for _, fx := range fixturePackages {
+		f.Add(readFixture(f, fx.file))
+	}
+	f.Add(craft(f, dir("usr"), file("usr/a", "a"), symlink("usr/b", "a"), hardlink("usr/c", "usr/a")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pkg, err := Read(bytes.NewReader(data), ReadOptions{SkipDataHash: true})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error is not an *apk.Error: %v", err)
+			}
+			return
+		}
+		if pkg.Info == nil || pkg.Info.FileSize != int64(len(data)) {
+			t.Fatalf("accepted package without info or with FileSize %d of %d", pkg.Info.FileSize, len(data))
+		}
+		root := t.TempDir()
+		files := map[string]string{}
+		_, err = Read(bytes.NewReader(data), ReadOptions{SkipDataHash: true, ExtractTo: root, OnEntry: func(e Entry) error {
+			switch {
+			case e.Name[0] == '.':
+			case e.Type == '0' || e.Type == '1':
+				files[e.Name] = string(e.SHA1)
+			default:
+				delete(files, e.Name)
+			}
+			return nil
+		}})
+		if err != nil {
+			// Extraction may fail where reading cannot: a name used as
+			// both a file and a directory, a special file in the way.
+			return
+		}
+		for name, sum := range files {
+			b, err := os.ReadFile(filepath.Join(root, name))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := sha1.Sum(b); string(got[:]) != sum {
+				t.Fatalf("%s: extracted content does not match its checksum", name)
+			}
+		}
+		var buf bytes.Buffer
+		info := &PackageInfo{Name: "refuzz", Version: "1-r0"}
+		if err := Write(&buf, root, info, WriteOptions{}); err != nil {
+			return // e.g. a top-level dot name that apk-tools skips
+		}
+		if _, err := Read(bytes.NewReader(buf.Bytes()), ReadOptions{}); err != nil {
+			t.Fatalf("re-packed tree does not read back: %v", err)
+		}
+	})
+}

@@ -1,0 +1,269 @@
+package apk
+
+import (
+	"bufio"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/klauspost/pgzip"
+)
+
+// WriteOptions configures Write.
+type WriteOptions struct {
+	SigningKey      *rsa.PrivateKey                                            // nil: unsigned (control + data members only)
+	KeyName         string                                                     // e.g. "melange.rsa.pub" (callers use basename(keyfile)+".pub"); required with SigningKey
+	Hash            crypto.Hash                                                // signature digest; 0 means SHA-256 (.SIGN.RSA256.)
+	SourceDateEpoch int64                                                      // every mtime (data, control, signature) and builddate
+	Owner           func(uid, gid int, path string) (int, int, string, string) // ownership mapping; nil: everything 0/0 root/root
+	Scripts         map[string][]byte                                          // ".pre-install", ".post-install", ... ".trigger" (mode 0755)
+	ExtraControl    map[string][]byte                                          // other control files, e.g. ".melange.yaml" (mode 0644)
+	TempDir         string                                                     // where the data member is spooled (default os.TempDir())
+
+	dirSize func(entries int) uint64 // test seam: a directory's share of the installed size
+}
+
+// Scripts apk-tools runs, the only script names Write accepts.
+var scriptNames = map[string]bool{
+	".pre-install": true, ".post-install": true, ".pre-upgrade": true, ".post-upgrade": true,
+	".pre-deinstall": true, ".post-deinstall": true, ".trigger": true,
+}
+
+// maxTarTime is the largest mtime an octal ustar field holds.
+const maxTarTime = 0o77777777777
+
+// Write packs the tree srcDir into a v2 .apk on w, streaming: the data
+// tarball goes through parallel gzip into a spooled temporary file while
+// SHA-256 (datahash) is computed, then the control member (.PKGINFO first,
+// then the scripts, then the extra control files, each group sorted) is
+// built and signed, and signature, control and data are written out. Memory
+// does not grow with the size of the tree.
+//
+// Write fills info.Size (installed size), info.DataHash, info.Checksum and
+// info.FileSize, and info.BuildDate from SourceDateEpoch when it is unset.
+// The same tree, info and options give byte-identical output.
+func Write(w io.Writer, srcDir string, info *PackageInfo, opts WriteOptions) error {
+	if err := checkWrite(info, &opts); err != nil {
+		return err
+	}
+	fail := func(kind ErrorKind, err error) error {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Package = info.Name + "-" + info.Version
+			return e
+		}
+		return &Error{Package: info.Name + "-" + info.Version, Kind: kind, Err: err}
+	}
+	spool, err := os.CreateTemp(opts.TempDir, "pestle-data-*.tar.gz")
+	if err != nil {
+		return fail(KindIO, fmt.Errorf("spool file for the data member: %w", err))
+	}
+	// Unlinked at once: nothing is left behind, whatever happens next.
+	os.Remove(spool.Name())
+	defer spool.Close()
+
+	dataLen, sum, size, err := writeData(spool, srcDir, opts)
+	if err != nil {
+		return fail(KindIO, err)
+	}
+	info.Size = size
+	info.DataHash = hex.EncodeToString(sum)
+	if info.BuildDate == 0 && opts.SourceDateEpoch > 0 {
+		info.BuildDate = opts.SourceDateEpoch
+	}
+	mtime := time.Unix(opts.SourceDateEpoch, 0)
+	control, err := controlMember(info, opts.Scripts, opts.ExtraControl, mtime)
+	if err != nil {
+		return fail(KindInvalid, err)
+	}
+	id := sha1.Sum(control)
+	info.Checksum = id[:]
+	var sig []byte
+	if opts.SigningKey != nil {
+		if sig, err = signatureMember(control, opts.SigningKey, opts.KeyName, opts.Hash, mtime); err != nil {
+			return fail(KindInvalid, err)
+		}
+	}
+	info.FileSize = int64(len(sig)+len(control)) + dataLen
+
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fail(KindIO, err)
+	}
+	for _, b := range [][]byte{sig, control} {
+		if _, err := w.Write(b); err != nil {
+			return fail(KindIO, err)
+		}
+	}
+	if n, err := io.Copy(w, spool); err != nil || n != dataLen {
+		if err == nil {
+			err = fmt.Errorf("data member: copied %d of %d bytes", n, dataLen)
+		}
+		return fail(KindIO, err)
+	}
+	return nil
+}
+
+func checkWrite(info *PackageInfo, opts *WriteOptions) error {
+	bad := func(format string, args ...any) error {
+		return &Error{Package: info.Name + "-" + info.Version, Kind: KindInvalid, Err: fmt.Errorf(format, args...)}
+	}
+	switch {
+	case info.Name == "":
+		return &Error{Kind: KindInvalid, Err: fmt.Errorf("PackageInfo.Name is empty")}
+	case info.Version == "":
+		return bad("PackageInfo.Version is empty (want e.g. 1.2.3-r0)")
+	case !validName(info.Name):
+		return bad("invalid package name %q: use letters, digits and ._+- and start with a letter or digit", info.Name)
+	case strings.ContainsAny(info.Version, " \t\n"):
+		return bad("invalid version %q: no spaces", info.Version)
+	case opts.SourceDateEpoch < 0 || opts.SourceDateEpoch > maxTarTime:
+		return bad("SOURCE_DATE_EPOCH %d is out of range (0 to %d)", opts.SourceDateEpoch, int64(maxTarTime))
+	case opts.SigningKey != nil && opts.KeyName == "":
+		return bad("a signing key needs a key name (e.g. basename of the key file + \".pub\")")
+	case opts.SigningKey != nil && strings.ContainsAny(opts.KeyName, "/\n"):
+		return bad("invalid key name %q", opts.KeyName)
+	}
+	if opts.Hash == 0 {
+		opts.Hash = crypto.SHA256
+	}
+	for name := range opts.Scripts {
+		if !scriptNames[name] {
+			return bad("unknown script %q: use .pre-install, .post-install, .pre-upgrade, .post-upgrade, .pre-deinstall, .post-deinstall or .trigger", name)
+		}
+	}
+	for name := range opts.ExtraControl {
+		if !strings.HasPrefix(name, ".") || strings.Contains(name, "/") || name == ".PKGINFO" ||
+			scriptNames[name] || strings.HasPrefix(name, signPrefix) {
+			return bad("invalid extra control file %q: a name starting with \".\", without \"/\", other than .PKGINFO, the scripts and .SIGN.*", name)
+		}
+	}
+	if len(info.Triggers) > 0 && opts.Scripts[".trigger"] == nil {
+		return bad("triggers %v are set but there is no .trigger script", info.Triggers)
+	}
+	if opts.Owner == nil {
+		opts.Owner = func(int, int, string) (int, int, string, string) { return 0, 0, "root", "root" }
+	}
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+	}
+	return nil
+}
+
+// validName is apk's package name syntax.
+func validName(s string) bool {
+	for i, c := range s {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("._+-", c)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// pgzipBlocks is how many 1 MiB blocks are compressed at once: every core,
+// up to 8. The output does not depend on it.
+func pgzipBlocks() int { return min(max(runtime.GOMAXPROCS(0), 2), 8) }
+
+// writeData writes the data member to f and returns its length, SHA-256
+// and the installed size of the tree.
+func writeData(f *os.File, srcDir string, opts WriteOptions) (int64, []byte, uint64, error) {
+	h := sha256.New()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	cw := &countWriter{w: io.MultiWriter(h, bw)}
+	zw, err := pgzip.NewWriterLevel(cw, pgzip.DefaultCompression)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	zw.ModTime = time.Unix(0, 0)
+	if err := zw.SetConcurrency(1<<20, pgzipBlocks()); err != nil {
+		return 0, nil, 0, err
+	}
+	tw := newTreeWriter(zw, opts)
+	if err := tw.writeTree(srcDir); err != nil {
+		zw.Close()
+		return 0, nil, 0, err
+	}
+	if err := tw.tw.Close(); err != nil { // the data member keeps its trailer
+		zw.Close()
+		return 0, nil, 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, nil, 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, nil, 0, err
+	}
+	return cw.n, h.Sum(nil), tw.size, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// WriteFile writes the package to path atomically: into a temporary file
+// in the same directory, synced, then renamed over path. Parent
+// directories are created. On error nothing is left at path or beside it.
+func WriteFile(path string, srcDir string, info *PackageInfo, opts WriteOptions) error {
+	return writeAtomic(path, func(w io.Writer) error { return Write(w, srcDir, info, opts) })
+}
+
+// writeAtomic runs write into a temporary file beside path and renames it
+// into place once it is complete and synced.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	ioErr := func(err error) error { return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err} }
+	if err := bw.Flush(); err != nil {
+		return ioErr(err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return ioErr(err)
+	}
+	if err := f.Sync(); err != nil {
+		return ioErr(err)
+	}
+	if err := f.Close(); err != nil {
+		return ioErr(err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return ioErr(err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
