@@ -1,0 +1,111 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/repo"
+	"github.com/pestle-dev/pestle/apk/resolve"
+	"github.com/pestle-dev/pestle/keys"
+)
+
+// Request is what to install from where: `apk add --root --initdb` in
+// one value.
+type Request struct {
+	// World are the constraints to satisfy ("busybox", "go>=1.22",
+	// "so:libc.so.6", "!foo").
+	World []string
+	// Repositories are searched in order (dirs, file:// or http(s) URLs).
+	Repositories []string
+	// Keyring entries are key files, directories of keys or key URLs.
+	Keyring []string
+	// AllowUntrusted accepts unsigned or untrusted indexes.
+	AllowUntrusted bool
+	// Repo supplies the architecture, cache, HTTP client, progress and
+	// logger of the repositories (its Keyring and AllowUntrusted are set
+	// from the fields above).
+	Repo repo.Options
+}
+
+// Selection is a resolved request: the packages to install, in order, and
+// where to fetch each from.
+type Selection struct {
+	Packages []*apk.PackageInfo
+	Keyring  *keys.Keyring
+	req      Request
+	from     map[*apk.PackageInfo]*repo.Repository
+}
+
+// Select loads the keyring and every repository's verified index and
+// resolves the world. An unsatisfiable world is a *resolve.Error that says
+// which package needs what and what was available.
+func Select(ctx context.Context, req Request) (*Selection, error) {
+	if len(req.World) == 0 {
+		return nil, errors.New("nothing to install: name at least one package")
+	}
+	if len(req.Repositories) == 0 {
+		return nil, fmt.Errorf("no repository to install %v from: pass -r DIR|URL", req.World)
+	}
+	kr, err := repo.LoadKeyring(ctx, req.Keyring, req.Repo)
+	if err != nil {
+		return nil, err
+	}
+	ropts := req.Repo
+	ropts.Keyring = kr
+	ropts.AllowUntrusted = req.AllowUntrusted
+	sel := &Selection{Keyring: kr, req: req, from: map[*apk.PackageInfo]*repo.Repository{}}
+	var lists [][]*apk.PackageInfo
+	for _, u := range req.Repositories {
+		r, err := repo.Open(ctx, u, ropts)
+		if err != nil {
+			return nil, err
+		}
+		ix, err := r.Index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ix.Packages {
+			sel.from[p] = r
+		}
+		lists = append(lists, ix.Packages)
+	}
+	sol, err := resolve.Resolve(req.World, lists, resolve.Options{Arch: ropts.Arch, Logger: ropts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	sel.Packages = sol.Packages
+	return sel, nil
+}
+
+// Install fetches (verified, cached) every selected package and installs
+// them into root with the database, world, arch, repositories and keys.
+func (s *Selection) Install(ctx context.Context, root string, arch string) error {
+	log := s.req.Repo.Logger
+	pkgs := make([]Package, 0, len(s.Packages))
+	for _, p := range s.Packages {
+		start := time.Now()
+		path, err := s.from[p].Fetch(ctx, p)
+		if err != nil {
+			return err
+		}
+		if log != nil {
+			log.Debug("fetched", "package", p.Name+"-"+p.Version, "took", time.Since(start))
+		}
+		pkgs = append(pkgs, Package{Info: p, Path: path})
+	}
+	pems := map[string][]byte{}
+	for _, name := range s.Keyring.Names() {
+		pub, _ := s.Keyring.Lookup(name)
+		pem, err := keys.EncodePublic(pub)
+		if err != nil {
+			return err
+		}
+		pems[name] = pem
+	}
+	return Install(ctx, root, pkgs, Options{
+		Arch: arch, World: s.req.World, Repositories: s.req.Repositories, Keys: pems, Logger: log,
+	})
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/install"
+	"github.com/pestle-dev/pestle/apk/repo"
+)
+
+func init() { register(newInstallCmd) }
+
+func newInstallCmd() *cobra.Command {
+	var root, arch, cacheDir string
+	var repos, keyring []string
+	var allowUntrusted bool
+	cmd := &cobra.Command{
+		Use:   "install --root DIR -r REPO... -k KEY... PKG...",
+		Short: "Install packages and their dependencies into a root directory",
+		Long: `Resolves PKG... (names or constraints such as "go>=1.22" or "so:libc.so.6")
+against the repositories, verifies every index and package, and installs them
+into DIR with apk's database (lib/apk/db) and /etc/apk: like
+"apk add --root DIR --initdb". Install scripts are recorded, not run.`,
+		Example: `  pestle install --root ./rootfs -r ./packages -k melange.rsa.pub hello-server
+  pestle install --root /tmp/r -r https://packages.wolfi.dev/os -k https://packages.wolfi.dev/os/wolfi-signing.rsa.pub busybox`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if root == "" {
+				return fmt.Errorf("--root is required: the directory to install into")
+			}
+			a, err := apk.NormalizeArch(arch)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			sel, err := install.Select(cmd.Context(), install.Request{
+				World: args, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
+				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger()},
+			})
+			if err != nil {
+				return err
+			}
+			if err := sel.Install(cmd.Context(), root, a); err != nil {
+				return err
+			}
+			for _, p := range sel.Packages {
+				printf(cmd, "installed %s-%s\n", p.Name, p.Version)
+			}
+			printf(cmd, "%d package(s) in %s (%s) in %s\n", len(sel.Packages), root, a, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&root, "root", "", "directory to install into (created if missing)")
+	f.StringSliceVarP(&repos, "repository", "r", nil, "repositories, in priority order (dirs, file:// or http(s) URLs)")
+	f.StringSliceVarP(&keyring, "keyring", "k", nil, "trusted public keys (files, dirs or URLs)")
+	f.StringVar(&arch, "arch", "", "architecture (x86_64, aarch64 or amd64, arm64; default: the host's)")
+	f.StringVar(&cacheDir, "cache-dir", "", "download cache (default: the user cache dir)")
+	f.BoolVar(&allowUntrusted, "allow-untrusted", false, "accept unsigned or untrusted indexes")
+	return cmd
+}
