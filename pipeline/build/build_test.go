@@ -1,0 +1,469 @@
+package build
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/keys"
+	"github.com/pestle-dev/pestle/sandbox"
+)
+
+const helloRecipe = `package:
+  name: hello-sh
+  version: 1.2.3
+  epoch: 1
+  description: a friendly shell greeter
+  copyright:
+    - license: MIT
+environment:
+  contents:
+    packages:
+      - busybox
+pipeline:
+  - name: install
+    runs: |
+      mkdir -p ${{targets.destdir}}/usr/bin ${{targets.destdir}}/usr/include ${{targets.destdir}}/usr/lib/pkgconfig
+      printf '#!/bin/sh\necho hello from ${{package.name}}\n' > ${{targets.destdir}}/usr/bin/hello
+      chmod 755 ${{targets.destdir}}/usr/bin/hello
+      echo '/* hello */' > ${{targets.destdir}}/usr/include/hello.h
+      echo 'Name: hello' > ${{targets.destdir}}/usr/lib/pkgconfig/hello.pc
+subpackages:
+  - name: hello-sh-dev
+    pipeline:
+      - uses: split/dev
+  - name: hello-sh-doc
+    description: hello documentation
+    pipeline:
+      - runs: |
+          mkdir -p ${{targets.subpkgdir}}/usr/share/doc/hello
+          echo docs > ${{targets.subpkgdir}}/usr/share/doc/hello/README
+`
+
+// contents lists the data entries of a package file after verifying it
+// with the key at pub.
+func contents(t *testing.T, path, pub string) (*apk.Package, []string) {
+	t.Helper()
+	kr, err := keys.LoadKeyring(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	pkg, err := apk.ReadFile(path, apk.ReadOptions{Keyring: kr, OnEntry: func(e apk.Entry) error {
+		if e.Type != tar.TypeDir {
+			names = append(names, e.Name)
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("%s does not verify: %v", path, err)
+	}
+	sort.Strings(names)
+	return pkg, names
+}
+
+func TestBuildWithSubpackages(t *testing.T) {
+	tb := newTestBuild(t, helloRecipe)
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	arch := apk.HostArch()
+	if res.Arch != arch || len(res.Packages) != 3 {
+		t.Fatalf("result %+v", res)
+	}
+	pub := tb.opts.SigningKey + ".pub"
+	want := map[string][]string{
+		"hello-sh":     {"usr/bin/hello"},
+		"hello-sh-dev": {"usr/include/hello.h", "usr/lib/pkgconfig/hello.pc"},
+		"hello-sh-doc": {"usr/share/doc/hello/README"},
+	}
+	for i, w := range res.Packages {
+		name := []string{"hello-sh", "hello-sh-dev", "hello-sh-doc"}[i]
+		if w.Info.Name != name {
+			t.Fatalf("package %d is %s, want %s (main package first)", i, w.Info.Name, name)
+		}
+		wantPath := filepath.Join(tb.opts.OutDir, arch, name+"-1.2.3-r1.apk")
+		if w.Path != wantPath {
+			t.Errorf("path %s, want %s", w.Path, wantPath)
+		}
+		pkg, files := contents(t, w.Path, pub)
+		if strings.Join(files, " ") != strings.Join(want[name], " ") {
+			t.Errorf("%s holds %v, want %v", name, files, want[name])
+		}
+		in := pkg.Info
+		if in.Version != "1.2.3-r1" || in.Origin != "hello-sh" || in.License != "MIT" || in.Arch != arch {
+			t.Errorf("%s metadata: version %q origin %q license %q arch %q", name, in.Version, in.Origin, in.License, in.Arch)
+		}
+		if _, ok := pkg.Control[".melange.yaml"]; !ok {
+			t.Errorf("%s has no .melange.yaml", name)
+		}
+	}
+	kr, _ := keys.LoadKeyring(pub)
+	ix, err := index.ReadFile(res.Index, kr, false)
+	if err != nil {
+		t.Fatalf("index: %v", err)
+	}
+	var names []string
+	for _, p := range ix.Packages {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, " ") != "hello-sh hello-sh-dev hello-sh-doc" {
+		t.Errorf("index lists %v", names)
+	}
+	// The workspace and guest root are gone (--rm is the default).
+	if res.Workspace != "" {
+		t.Errorf("workspace kept: %s", res.Workspace)
+	}
+	for _, line := range []string{"step done", "wrote package", "updated index"} {
+		_ = line // logged to the logger, which is silent here
+	}
+}
+
+func TestBuildIsReproducible(t *testing.T) {
+	tb := newTestBuild(t, helloRecipe)
+	if _, err := tb.run(t); err != nil {
+		t.Fatal(err)
+	}
+	first := tb.opts.OutDir
+	tb.opts.OutDir = filepath.Join(t.TempDir(), "again")
+	if _, err := tb.run(t); err != nil {
+		t.Fatal(err)
+	}
+	arch := apk.HostArch()
+	files, _ := filepath.Glob(filepath.Join(first, arch, "*.apk"))
+	files = append(files, filepath.Join(first, arch, "APKINDEX.tar.gz"))
+	if len(files) != 4 {
+		t.Fatalf("first build wrote %v", files)
+	}
+	for _, f := range files {
+		a, _ := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(tb.opts.OutDir, arch, filepath.Base(f)))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two builds of the same recipe (%v)", filepath.Base(f), err)
+		}
+	}
+}
+
+func TestBuildFailingStepNamesStepAndLine(t *testing.T) {
+	recipe := `package:
+  name: fails
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - name: fine
+    runs: echo ok
+  - name: broken
+    runs: |
+      echo about to fail
+      exit 3
+`
+	tb := newTestBuild(t, recipe)
+	_, err := tb.run(t)
+	var se *StepError
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v, want a *StepError", err)
+	}
+	var ex *sandbox.ExitError
+	if !errors.As(err, &ex) || ex.Code != 3 {
+		t.Fatalf("error %v, want exit code 3", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"melange.yaml:11", `step "broken"`, "package fails", "exit code 3"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+	if !strings.Contains(tb.out.String(), "[fails] about to fail") {
+		t.Errorf("step output not prefixed and streamed:\n%s", tb.out.String())
+	}
+	if _, err := os.Stat(tb.opts.OutDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed build created %s", tb.opts.OutDir)
+	}
+}
+
+func TestBuildMissingToolSaysSo(t *testing.T) {
+	recipe := `package:
+  name: notool
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: cmake --version
+`
+	tb := newTestBuild(t, recipe)
+	_, err := tb.run(t)
+	if err == nil || !strings.Contains(err.Error(), "exit code 127") || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("error %v, want exit code 127 and a not-found hint", err)
+	}
+}
+
+// netRecipe records the network interfaces the sandbox sees.
+const netRecipe = `package:
+  name: netcheck
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/etc
+      awk 'NR > 2 { sub(":", "", $1); print $1 }' /proc/net/dev | sort > ${{targets.destdir}}/etc/interfaces
+`
+
+func interfaces(t *testing.T, res *Result) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := apk.ReadFile(res.Packages[0].Path, apk.ReadOptions{ExtractTo: dir}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "etc/interfaces"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(got))
+}
+
+func TestBuildNetworkOffByDefault(t *testing.T) {
+	tb := newTestBuild(t, netRecipe)
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := interfaces(t, res); got != "lo" {
+		t.Errorf("sandbox sees interfaces %q, want only lo", got)
+	}
+	host, err := os.ReadFile("/proc/net/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(host), "\n") <= 3 {
+		t.Skip("the host has no interface besides lo: cannot tell --network apart")
+	}
+	tb.opts.Network = true
+	res, err = tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := interfaces(t, res); got == "lo" {
+		t.Errorf("with Network the sandbox still sees only lo")
+	}
+}
+
+func TestBuildFromPreviousBuild(t *testing.T) {
+	first := newTestBuild(t, helloRecipe)
+	if _, err := first.run(t); err != nil {
+		t.Fatal(err)
+	}
+	recipe := `package:
+  name: uses-hello
+  version: 0.1.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox, hello-sh]
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share
+      hello > ${{targets.destdir}}/usr/share/greeting
+`
+	second := newTestBuild(t, recipe)
+	second.opts.Repositories = append(second.opts.Repositories, first.opts.OutDir)
+	second.opts.Keyring = append(second.opts.Keyring, first.opts.SigningKey+".pub")
+	res, err := second.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, second.out.String())
+	}
+	dir := t.TempDir()
+	if _, err := apk.ReadFile(res.Packages[0].Path, apk.ReadOptions{ExtractTo: dir}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "usr/share/greeting"))
+	if string(got) != "hello from hello-sh\n" {
+		t.Errorf("greeting %q", got)
+	}
+}
+
+func TestBuildCannotChangeCachedRoot(t *testing.T) {
+	recipe := `package:
+  name: leaky
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: |
+      grep -q leaked /etc/passwd && { echo "the cached root was changed by an earlier build"; exit 1; }
+      echo leaked >> /etc/passwd
+      echo leaked > /usr/bin/leaked
+`
+	tb := newTestBuild(t, recipe)
+	for i := 0; i < 2; i++ {
+		if _, err := tb.run(t); err != nil {
+			t.Fatalf("build %d: %v\n%s", i+1, err, tb.out.String())
+		}
+	}
+	roots, _ := filepath.Glob(filepath.Join(tb.opts.ApkCacheDir, "roots", "*", "etc", "passwd"))
+	if len(roots) == 0 {
+		t.Fatal("no cached root")
+	}
+	for _, p := range roots {
+		data, _ := os.ReadFile(p)
+		if strings.Contains(string(data), "leaked") {
+			t.Errorf("%s was changed by a build", p)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(filepath.Dir(p)), "usr/bin/leaked")); err == nil {
+			t.Errorf("a build added usr/bin/leaked to the cached root %s", filepath.Dir(filepath.Dir(p)))
+		}
+	}
+}
+
+// tarGz makes a .tar.gz with one top directory holding files.
+func tarGz(t *testing.T, top string, files map[string]string) []byte {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: top + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+	for name, body := range files {
+		tw.WriteHeader(&tar.Header{Name: top + "/" + name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	gz.Close()
+	return buf.Bytes()
+}
+
+func TestBuildFetchesOnTheHost(t *testing.T) {
+	archive := tarGz(t, "src-1.0", map[string]string{"message.txt": "fetched\n"})
+	sum := sha256.Sum256(archive)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(archive) }))
+	defer srv.Close()
+	recipe := func(sha string) string {
+		return fmt.Sprintf(`package:
+  name: fetched
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - uses: fetch
+    with:
+      uri: %s/src-${{package.version}}.tar.gz
+      expected-sha256: %s
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share
+      cp message.txt ${{targets.destdir}}/usr/share/
+`, srv.URL, sha)
+	}
+	tb := newTestBuild(t, recipe(hex.EncodeToString(sum[:])))
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	if len(res.Sources) != 1 || res.Sources[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("sources %+v", res.Sources)
+	}
+	_, files := contents(t, res.Packages[0].Path, tb.opts.SigningKey+".pub")
+	if strings.Join(files, " ") != "usr/share/message.txt" {
+		t.Errorf("package holds %v", files)
+	}
+
+	bad := newTestBuild(t, recipe(strings.Repeat("0", 64)))
+	_, err = bad.run(t)
+	if err == nil || !strings.Contains(err.Error(), "sha256 mismatch") {
+		t.Fatalf("checksum mismatch: %v", err)
+	}
+}
+
+func TestBuildGitCheckoutOnTheHost(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is missing in CI")
+		}
+		t.Skip("SKIPPING: git is not installed")
+	}
+	upstream := t.TempDir()
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", upstream, "-c", "user.name=t", "-c", "user.email=t@t"}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(upstream, "VERSION"), []byte("2.0\n"), 0o644)
+	git("add", "VERSION")
+	git("commit", "-q", "-m", "v2")
+	git("tag", "v2.0")
+	commit := git("rev-parse", "HEAD")
+	recipe := func(expected string) string {
+		return fmt.Sprintf(`package:
+  name: from-git
+  version: "2.0"
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - uses: git-checkout
+    with:
+      repository: file://%s
+      tag: v${{package.version}}
+      expected-commit: %s
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share
+      cp VERSION ${{targets.destdir}}/usr/share/
+`, upstream, expected)
+	}
+	tb := newTestBuild(t, recipe(commit))
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	if len(res.Sources) != 1 || res.Sources[0].Commit != commit {
+		t.Errorf("sources %+v", res.Sources)
+	}
+	wrong := newTestBuild(t, recipe(strings.Repeat("a", 40)))
+	if _, err := wrong.run(t); err == nil || !strings.Contains(err.Error(), commit) {
+		t.Fatalf("wrong expected-commit: %v", err)
+	}
+}
+
+func TestBuildSkipsOtherArchitectures(t *testing.T) {
+	other := "aarch64"
+	if apk.HostArch() == "aarch64" {
+		other = "x86_64"
+	}
+	tb := newTestBuild(t, strings.Replace(helloRecipe, "  epoch: 1\n", "  epoch: 1\n  target-architecture: ["+other+"]\n", 1))
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped == "" || len(res.Packages) != 0 {
+		t.Fatalf("result %+v, want skipped", res)
+	}
+}

@@ -1,0 +1,171 @@
+package build
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/pipeline"
+)
+
+// emitter packs output trees into signed packages.
+type emitter struct {
+	plan     *pipeline.Plan
+	outDir   string // <out>/<arch>
+	key      *rsa.PrivateKey
+	keyName  string
+	sde      int64
+	recipe   []byte
+	guest    string // the guest root, for user and group names
+	maint    string
+	tempDir  string
+	users    map[int]string
+	groups   map[int]string
+	loadedID bool
+}
+
+// info is the package metadata of one (sub)package plan.
+func (e *emitter) info(pkg pipeline.PackagePlan) (*apk.PackageInfo, error) {
+	main := e.plan.Package
+	p := &apk.PackageInfo{
+		Name:        pkg.Name,
+		Version:     main.FullVersion,
+		Arch:        e.plan.Arch,
+		Description: pkg.Description,
+		URL:         pkg.URL,
+		License:     main.License,
+		Origin:      main.Name,
+		Commit:      pkg.Commit,
+		Maintainer:  e.maint,
+		Depends:     pkg.Dependencies.Runtime,
+		Provides:    pkg.Dependencies.Provides,
+		Replaces:    pkg.Dependencies.Replaces,
+	}
+	if p.Description == "" && pkg.Name == main.Name {
+		p.Description = main.Description
+	}
+	if p.URL == "" {
+		p.URL = main.URL
+	}
+	if p.Commit == "" {
+		p.Commit = main.Commit
+	}
+	var err error
+	if v := pkg.Dependencies.ProviderPriority; v != "" {
+		if p.ProviderPriority, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("package %s: dependencies.provider-priority %q is not a whole number", pkg.Name, v)
+		}
+	}
+	if v := pkg.Dependencies.ReplacesPriority; v != "" {
+		if p.ReplacesPriority, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("package %s: dependencies.replaces-priority %q is not a whole number", pkg.Name, v)
+		}
+	}
+	if s := pkg.Scriptlets; s != nil && s.Trigger.Script != "" {
+		p.Triggers = s.Trigger.Paths
+	}
+	return p, nil
+}
+
+func scripts(s *pipeline.Scriptlets) map[string][]byte {
+	out := map[string][]byte{}
+	if s == nil {
+		return out
+	}
+	for name, body := range map[string]string{
+		".pre-install": s.PreInstall, ".post-install": s.PostInstall,
+		".pre-deinstall": s.PreDeinstall, ".post-deinstall": s.PostDeinstall,
+		".pre-upgrade": s.PreUpgrade, ".post-upgrade": s.PostUpgrade,
+		".trigger": s.Trigger.Script,
+	} {
+		if body != "" {
+			out[name] = []byte(body)
+		}
+	}
+	return out
+}
+
+// emit packs the tree of pkg and writes it atomically into the output dir.
+func (e *emitter) emit(pkg pipeline.PackagePlan, tree string) (*apk.PackageInfo, string, time.Duration, error) {
+	start := time.Now()
+	info, err := e.info(pkg)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		return nil, "", 0, err
+	}
+	e.loadIDs()
+	path := filepath.Join(e.outDir, info.Filename())
+	err = apk.WriteFile(path, tree, info, apk.WriteOptions{
+		SigningKey:      e.key,
+		KeyName:         e.keyName,
+		SourceDateEpoch: e.sde,
+		Owner:           e.owner,
+		Scripts:         scripts(pkg.Scriptlets),
+		ExtraControl:    map[string][]byte{".melange.yaml": e.recipe},
+		TempDir:         e.tempDir,
+	})
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
+	}
+	return info, path, time.Since(start), nil
+}
+
+// owner maps build-time ownership to package ownership: the build user
+// (1000) becomes root, as in melange; other ids keep their number and take
+// their names from the guest's passwd and group.
+func (e *emitter) owner(uid, gid int, _ string) (int, int, string, string) {
+	if uid == 1000 {
+		uid = 0
+	}
+	if gid == 1000 {
+		gid = 0
+	}
+	uname, gname := e.users[uid], e.groups[gid]
+	if uid == 0 {
+		uname = "root"
+	}
+	if gid == 0 {
+		gname = "root"
+	}
+	return uid, gid, uname, gname
+}
+
+func (e *emitter) loadIDs() {
+	if e.loadedID {
+		return
+	}
+	e.loadedID = true
+	e.users = readIDs(filepath.Join(e.guest, "etc", "passwd"))
+	e.groups = readIDs(filepath.Join(e.guest, "etc", "group"))
+}
+
+// readIDs reads name:x:id:… lines into id → name.
+func readIDs(path string) map[int]string {
+	out := map[int]string{}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) < 3 {
+			continue
+		}
+		if id, err := strconv.Atoi(f[2]); err == nil {
+			if _, dup := out[id]; !dup {
+				out[id] = f[0]
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package build
+
+import (
+	"context"
+	"crypto/rsa"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/keys"
+)
+
+// needSandbox skips outside CI when bwrap or a static busybox is missing;
+// in CI (CI=true) their absence fails the test.
+func needSandbox(t *testing.T) {
+	t.Helper()
+	missing := ""
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		missing = "bwrap (apt-get install bubblewrap)"
+	} else if _, err := os.Stat("/bin/busybox"); err != nil {
+		missing = "/bin/busybox (apt-get install busybox-static)"
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("end-to-end build tests need %s; CI must install it", missing)
+	}
+	t.Skipf("SKIPPING end-to-end build test: %s is not installed (these tests run in CI)", missing)
+}
+
+var (
+	baseOnce sync.Once
+	baseDir  string
+	baseKey  *rsa.PrivateKey
+	baseErr  error
+)
+
+// baseRepo returns a signed repository with one package, busybox (the
+// host's static busybox with its applet links, providing /bin/sh), and the
+// path of its public key. It is made once per test binary.
+func baseRepo(t *testing.T) (repoDir, pubKey string) {
+	t.Helper()
+	needSandbox(t)
+	baseOnce.Do(func() {
+		baseDir, baseErr = os.MkdirTemp("", "pestle-base-")
+		if baseErr != nil {
+			return
+		}
+		baseErr = makeBaseRepo(baseDir)
+	})
+	if baseErr != nil {
+		t.Fatal(baseErr)
+	}
+	return baseDir, filepath.Join(baseDir, "base.rsa.pub")
+}
+
+func makeBaseRepo(dir string) error {
+	var err error
+	if baseKey, err = keys.Generate(2048); err != nil {
+		return err
+	}
+	if err := keys.WritePair(filepath.Join(dir, "base.rsa"), baseKey, false); err != nil {
+		return err
+	}
+	tree, err := os.MkdirTemp("", "pestle-busybox-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tree)
+	for _, d := range []string{"bin", "sbin", "usr/bin", "usr/sbin"} {
+		if err := os.MkdirAll(filepath.Join(tree, d), 0o755); err != nil {
+			return err
+		}
+	}
+	data, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tree, "bin/busybox"), data, 0o755); err != nil {
+		return err
+	}
+	out, err := exec.Command("/bin/busybox", "--list-full").Output()
+	if err != nil {
+		return err
+	}
+	for _, applet := range strings.Fields(string(out)) {
+		if applet == "bin/busybox" {
+			continue
+		}
+		if err := os.Symlink("/bin/busybox", filepath.Join(tree, applet)); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	info := &apk.PackageInfo{Name: "busybox", Version: "1.35.0-r0", Arch: apk.HostArch(), Provides: []string{"/bin/sh"}, Description: "static busybox"}
+	arch := filepath.Join(dir, apk.HostArch())
+	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, apk.WriteOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"}); err != nil {
+		return err
+	}
+	return index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"})
+}
+
+// testBuild is a build of recipe (YAML text, written into a fresh source
+// dir) against the base repository, with everything under t.TempDir().
+type testBuild struct {
+	opts   Options
+	out    strings.Builder
+	srcDir string
+}
+
+func newTestBuild(t *testing.T, recipe string) *testBuild {
+	t.Helper()
+	repoDir, pub := baseRepo(t)
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "melange.yaml"), []byte(recipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(tmp, "test.rsa")
+	k, err := keys.Generate(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.WritePair(key, k, false); err != nil {
+		t.Fatal(err)
+	}
+	sde := int64(0)
+	tb := &testBuild{srcDir: src}
+	tb.opts = Options{
+		Recipe:          filepath.Join(src, "melange.yaml"),
+		OutDir:          filepath.Join(tmp, "packages"),
+		SigningKey:      key,
+		Repositories:    []string{repoDir},
+		Keyring:         []string{pub},
+		ApkCacheDir:     sharedCache(t),
+		CacheDir:        filepath.Join(tmp, "melange-cache"),
+		SourceDateEpoch: &sde,
+	}
+	tb.opts.Stdout = &lockedWriter{w: &tb.out}
+	tb.opts.Stderr = tb.opts.Stdout
+	return tb
+}
+
+func (tb *testBuild) run(t *testing.T) (*Result, error) {
+	t.Helper()
+	return Build(context.Background(), tb.opts)
+}
+
+var (
+	cacheOnce sync.Once
+	cacheDir  string
+)
+
+// sharedCache is one apk cache for the whole test binary, so guest roots
+// are reused between tests as they are between real builds.
+func sharedCache(t *testing.T) string {
+	cacheOnce.Do(func() {
+		var err error
+		cacheDir, err = os.MkdirTemp("", "pestle-apkcache-")
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return cacheDir
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if baseDir != "" {
+		os.RemoveAll(baseDir)
+	}
+	if cacheDir != "" {
+		os.RemoveAll(cacheDir)
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,181 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/source"
+	"github.com/pestle-dev/pestle/sandbox"
+)
+
+// StepError is a step that failed: which step of which package, at which
+// recipe line, and why (a *sandbox.ExitError for a non-zero exit).
+type StepError struct {
+	Package string
+	Step    string
+	File    string
+	Line    int
+	Err     error
+}
+
+func (e *StepError) Error() string {
+	where := e.File
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	msg := fmt.Sprintf("%s: step %q of package %s failed", where, e.Step, e.Package)
+	var ex *sandbox.ExitError
+	if errors.As(e.Err, &ex) {
+		msg += fmt.Sprintf(" with exit code %d", ex.Code)
+		if ex.Code == 127 {
+			msg += "; a command was not found: add the package that provides it to environment.contents.packages"
+		}
+		if ex.NetworkHint {
+			msg += "; the sandbox has no network: sources belong in fetch/git-checkout steps, or pass --network"
+		}
+		return msg + " (rerun with --debug to trace each command, or --interactive for a shell at that point)"
+	}
+	return msg + ": " + e.Err.Error()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// stepName is how a step is called in logs and errors.
+func stepName(s pipeline.Step) string {
+	switch {
+	case s.Name != "" && s.Uses != "" && s.Name != s.Uses:
+		return s.Name + " (" + s.Uses + ")"
+	case s.Name != "":
+		return s.Name
+	case s.Uses != "":
+		return s.Uses
+	case s.Host != "":
+		return s.Host
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(s.Script), "\n")
+	if len(line) > 40 {
+		line = line[:40] + "…"
+	}
+	return line
+}
+
+// hostDir maps a sandbox working directory under /home/build to the host
+// workspace.
+func hostDir(workspace, wd string) (string, error) {
+	if wd == "" {
+		return workspace, nil
+	}
+	clean := path.Clean(wd)
+	if !path.IsAbs(clean) {
+		clean = path.Join(pipeline.WorkDir, clean)
+	}
+	rel, ok := strings.CutPrefix(clean, pipeline.WorkDir)
+	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
+		return "", fmt.Errorf("working directory %s is outside the workspace %s: host-side steps can only write there", wd, pipeline.WorkDir)
+	}
+	return filepath.Join(workspace, filepath.FromSlash(rel)), nil
+}
+
+// runner runs one package's steps.
+type stepRunner struct {
+	plan      *pipeline.Plan
+	sb        sandbox.Runner
+	workspace string
+	srcOpts   source.Options
+	opts      *Options
+	sources   []Source
+}
+
+// Source is a fetched artifact or checkout, for logs and the SBOM.
+type Source struct {
+	Kind       string // "fetch" or "git-checkout"
+	URI        string
+	SHA256     string
+	SHA512     string
+	Commit     string
+	PurlName   string
+	PurlVer    string
+	FromCache  bool
+	Repository string
+}
+
+func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
+	log := r.opts.logger()
+	for _, s := range pkg.Steps {
+		start := time.Now()
+		name := stepName(s)
+		var err error
+		if s.Host != "" {
+			err = r.host(ctx, s)
+		} else {
+			err = r.sandbox(ctx, pkg.Name, name, s)
+		}
+		if err != nil {
+			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line, Err: err}
+		}
+		phase(log, start, "step done", "package", pkg.Name, "step", name)
+	}
+	return nil
+}
+
+func (r *stepRunner) host(ctx context.Context, s pipeline.Step) error {
+	dir, err := hostDir(r.workspace, s.WorkingDirectory)
+	if err != nil {
+		return err
+	}
+	switch s.Host {
+	case "fetch":
+		in, err := source.FetchFromWith(s.With)
+		if err != nil {
+			return err
+		}
+		res, err := source.Fetch(ctx, in, dir, r.srcOpts)
+		if err != nil {
+			return err
+		}
+		r.sources = append(r.sources, Source{Kind: "fetch", URI: res.URI, SHA256: res.SHA256, SHA512: res.SHA512,
+			PurlName: res.PurlName, PurlVer: res.PurlVersion, FromCache: res.FromCache})
+	case "git-checkout":
+		in, err := source.GitFromWith(s.With)
+		if err != nil {
+			return err
+		}
+		res, err := source.GitCheckout(ctx, in, dir, r.srcOpts)
+		if err != nil {
+			return err
+		}
+		r.sources = append(r.sources, Source{Kind: "git-checkout", URI: res.Repository, Repository: res.Repository, Commit: res.Commit})
+	default:
+		return fmt.Errorf("unknown host step %q", s.Host)
+	}
+	return nil
+}
+
+func (r *stepRunner) sandbox(ctx context.Context, pkg, name string, s pipeline.Step) error {
+	prefix := fmt.Sprintf("[%s] ", pkg)
+	stdout := lineWriter(r.opts.Stdout, prefix)
+	stderr := lineWriter(r.opts.Stderr, prefix)
+	return r.sb.Run(ctx, sandbox.Command{
+		Script:      s.Script,
+		WorkDir:     s.WorkingDirectory,
+		Env:         s.Env,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		Stdin:       r.opts.Stdin,
+		Interactive: r.opts.Interactive,
+	})
+}
+
+func lineWriter(w io.Writer, prefix string) io.Writer {
+	if w == nil {
+		return nil
+	}
+	return sandbox.PrefixWriter(w, prefix)
+}

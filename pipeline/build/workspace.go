@@ -1,0 +1,134 @@
+package build
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// ignoreFile names the patterns of source files not copied into the
+// workspace, as in melange.
+const ignoreFile = ".melangeignore"
+
+// ignore is a parsed .melangeignore: gitignore-like glob lines. A pattern
+// with a slash (other than a trailing one) matches the path from the source
+// dir; one without matches any base name; a trailing slash matches only
+// directories; "#" starts a comment.
+type ignore struct {
+	patterns []ignorePattern
+}
+
+type ignorePattern struct {
+	glob    string
+	dirOnly bool
+	rooted  bool
+}
+
+func loadIgnore(dir string) (*ignore, error) {
+	f, err := os.Open(filepath.Join(dir, ignoreFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &ignore{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ig := &ignore{}
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		p := ignorePattern{}
+		if strings.HasSuffix(text, "/") {
+			p.dirOnly = true
+			text = strings.TrimSuffix(text, "/")
+		}
+		if strings.Contains(text, "/") {
+			p.rooted = true
+			text = strings.TrimPrefix(text, "/")
+		}
+		if _, err := path.Match(text, ""); err != nil {
+			return nil, fmt.Errorf("%s:%d: bad pattern %q: %w", filepath.Join(dir, ignoreFile), line, sc.Text(), err)
+		}
+		p.glob = text
+		ig.patterns = append(ig.patterns, p)
+	}
+	return ig, sc.Err()
+}
+
+// match reports whether rel (slash-separated, relative to the source dir)
+// is ignored.
+func (ig *ignore) match(rel string, isDir bool) bool {
+	rel = filepath.ToSlash(rel)
+	for _, p := range ig.patterns {
+		if p.dirOnly && !isDir {
+			continue
+		}
+		subject := path.Base(rel)
+		if p.rooted {
+			subject = rel
+		}
+		if ok, _ := path.Match(p.glob, subject); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// populate copies the source dir into the workspace, leaving out ignored
+// paths and the given absolute paths (the output and workspace dirs when
+// they live inside the source dir).
+func populate(srcDir, workspace string, exclude ...string) (int, error) {
+	ig, err := loadIgnore(srcDir)
+	if err != nil {
+		return 0, err
+	}
+	absSrc, err := filepath.Abs(srcDir)
+	if err != nil {
+		return 0, err
+	}
+	skipAbs := map[string]bool{}
+	for _, e := range exclude {
+		if a, err := filepath.Abs(e); err == nil {
+			skipAbs[a] = true
+		}
+	}
+	n := 0
+	err = copyInto(absSrc, workspace, func(rel string, d fs.DirEntry) bool {
+		if skipAbs[filepath.Join(absSrc, rel)] || ig.match(rel, d.IsDir()) {
+			return true
+		}
+		if !d.IsDir() {
+			n++
+		}
+		return false
+	})
+	return n, err
+}
+
+// copyInto copies the contents of src into the existing directory dst.
+func copyInto(src, dst string, skip func(string, fs.DirEntry) bool) error {
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if skip(e.Name(), e) {
+			continue
+		}
+		sub := func(rel string, d fs.DirEntry) bool { return skip(filepath.Join(e.Name(), rel), d) }
+		if err := copyTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
