@@ -1,0 +1,344 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Bwrap is the Runner that starts one bubblewrap sandbox per step.
+// Runs may overlap; each gets its own sandbox over the same layout.
+type Bwrap struct {
+	binary string
+	log    *slog.Logger
+
+	// Test seams.
+	geteuid  func() int
+	procDir  string // where procfs is mounted
+	hostArch string // apk architecture of this host
+
+	mu      sync.Mutex
+	path    string // resolved bwrap program
+	spec    *Spec  // nil until Start
+	ownTmp  string // the TmpDir Start created, removed by Close
+	closing context.Context
+	close   context.CancelFunc
+	running sync.WaitGroup
+}
+
+var _ Runner = (*Bwrap)(nil)
+
+// Option configures a Bwrap.
+type Option func(*Bwrap)
+
+// WithBinary runs this bwrap program (a name looked up in PATH, or a path)
+// instead of "bwrap".
+func WithBinary(name string) Option { return func(b *Bwrap) { b.binary = name } }
+
+// WithLogger logs each bwrap command line at debug level.
+func WithLogger(l *slog.Logger) Option { return func(b *Bwrap) { b.log = l } }
+
+// NewBwrap returns a bubblewrap Runner.
+func NewBwrap(opts ...Option) *Bwrap {
+	b := &Bwrap{
+		binary:   "bwrap",
+		log:      slog.New(slog.DiscardHandler),
+		geteuid:  os.Geteuid,
+		procDir:  defaultProc,
+		hostArch: HostArch(),
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// waitGone bounds how long Run waits for a killed sandbox to disappear.
+const waitGone = 10 * time.Second
+
+// Start checks the layout and keeps it for the following Runs. It creates
+// the workspace when missing, drops a CacheDir that does not exist, and
+// refreshes the guest's shared-library cache when it has /sbin/ldconfig.
+func (b *Bwrap) Start(ctx context.Context, spec Spec) error {
+	if err := spec.validate(); err != nil {
+		return err
+	}
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("sandbox: bubblewrap needs Linux, this is %s", runtime.GOOS)
+	}
+	if fi, err := os.Stat(spec.Root); err != nil || !fi.IsDir() {
+		return fmt.Errorf("sandbox: guest root %s is not a directory", spec.Root)
+	}
+	if _, err := os.Lstat(filepath.Join(spec.Root, "bin", "sh")); err != nil {
+		return fmt.Errorf("sandbox: guest root %s has no /bin/sh: install a shell package (busybox) into it", spec.Root)
+	}
+	if err := os.MkdirAll(spec.Workspace, 0o755); err != nil {
+		return fmt.Errorf("sandbox: workspace: %w", err)
+	}
+	if spec.CacheDir != "" {
+		real, err := filepath.EvalSymlinks(spec.CacheDir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			spec.CacheDir = ""
+		case err != nil:
+			return fmt.Errorf("sandbox: cache dir: %w", err)
+		default:
+			if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+				return fmt.Errorf("sandbox: cache dir %s is not a directory", spec.CacheDir)
+			}
+			spec.CacheDir = real
+		}
+	}
+	for i, m := range spec.Mounts {
+		if _, err := os.Stat(m.Source); err != nil {
+			return fmt.Errorf("sandbox: Spec.Mounts[%d]: %w", i, err)
+		}
+	}
+	bin, err := exec.LookPath(b.binary)
+	if err != nil {
+		return bwrapMissing(b.binary)
+	}
+	spec.Env = maps.Clone(spec.Env)
+	spec.Mounts = slices.Clone(spec.Mounts)
+	spec.CapAdd = slices.Clone(spec.CapAdd)
+	spec.CapDrop = slices.Clone(spec.CapDrop)
+	if spec.RunAs != nil {
+		u := *spec.RunAs
+		spec.RunAs = &u
+	}
+
+	if err := b.install(spec, bin); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(filepath.Join(spec.Root, "sbin", "ldconfig")); err == nil {
+		out := &tailBuffer{}
+		if err := b.Run(ctx, Command{Script: "/sbin/ldconfig", Stdout: out, Stderr: out}); err != nil {
+			b.log.Warn("ldconfig failed in the guest root", "err", err, "output", lastLines(out.String(), 5))
+		}
+	}
+	return nil
+}
+
+// install makes spec the runner's layout, creating its /tmp if needed.
+func (b *Bwrap) install(spec Spec, bin string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.spec != nil {
+		return errors.New("sandbox: runner already started (Close it first)")
+	}
+	if spec.TmpDir == "" {
+		dir, err := os.MkdirTemp("", "pestle-tmp-")
+		if err == nil {
+			err = os.Chmod(dir, 0o1777)
+		}
+		if err != nil {
+			return fmt.Errorf("sandbox: creating the sandbox's /tmp: %w", err)
+		}
+		spec.TmpDir, b.ownTmp = dir, dir
+	} else if fi, err := os.Stat(spec.TmpDir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("sandbox: Spec.TmpDir %s is not a directory", spec.TmpDir)
+	}
+	b.path, b.spec = bin, &spec
+	b.closing, b.close = context.WithCancel(context.Background())
+	return nil
+}
+
+// Run executes one step in a new sandbox and returns once every process
+// of that sandbox is gone: nil on success, *ExitError when the step
+// exited non-zero, *SetupError when bwrap could not build the sandbox, an
+// error matching ErrTimeout when cmd.Timeout ran out, or the context's
+// error when ctx was cancelled.
+func (b *Bwrap) Run(ctx context.Context, cmd Command) error {
+	b.mu.Lock()
+	if b.spec == nil {
+		b.mu.Unlock()
+		return ErrNotStarted
+	}
+	spec, bin, closing := *b.spec, b.path, b.closing
+	b.running.Add(1)
+	b.mu.Unlock()
+	defer b.running.Done()
+
+	if err := cmd.validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(closing, func() { cancel(ErrClosed) })()
+	stepCtx := ctx
+	if cmd.Timeout > 0 {
+		var stop context.CancelFunc
+		stepCtx, stop = context.WithTimeoutCause(ctx, cmd.Timeout,
+			fmt.Errorf("sandbox: step killed after %s: %w", cmd.Timeout, ErrTimeout))
+		defer stop()
+	}
+
+	err := b.exec(stepCtx, bin, spec, cmd, false)
+	flushLines(cmd.Stdout)
+	flushLines(cmd.Stderr)
+	var exit *ExitError
+	if !cmd.Interactive || !errors.As(err, &exit) {
+		return err
+	}
+	// The shell has no timeout: it lasts as long as the user needs it.
+	if serr := b.exec(ctx, bin, spec, cmd, true); serr != nil {
+		if ctx.Err() != nil {
+			return serr
+		}
+		return err
+	}
+	return nil
+}
+
+// Close kills the steps still running, waits for them, removes the /tmp
+// that Start created and forgets the spec. The runner can be started
+// again.
+func (b *Bwrap) Close() error {
+	b.mu.Lock()
+	if b.spec == nil {
+		b.mu.Unlock()
+		return nil
+	}
+	b.close()
+	b.spec = nil
+	tmp := b.ownTmp
+	b.ownTmp = ""
+	b.mu.Unlock()
+	b.running.Wait()
+	if tmp != "" {
+		if err := removeAll(tmp); err != nil {
+			return fmt.Errorf("sandbox: removing the sandbox's /tmp: %w", err)
+		}
+	}
+	return nil
+}
+
+// removeAll removes a tree, first making its directories writable when a
+// step left read-only ones behind (as Go's module cache does).
+func removeAll(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// exec runs bwrap once: the step's script, or the interactive shell after
+// a failed step.
+func (b *Bwrap) exec(ctx context.Context, bin string, spec Spec, cmd Command, shell bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sandbox: step not started: %w", context.Cause(ctx))
+	}
+	args := b.args(spec, cmd, shell)
+	b.log.Debug("bwrap", "argv", append([]string{bin}, args...))
+
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	c := exec.Command(bin, args...)
+	c.ExtraFiles = []*os.File{statusW}
+	c.WaitDelay = waitGone
+	tail := &tailBuffer{}
+	tty := -1
+	if shell {
+		c.Stdin = cmd.Stdin
+		c.Stdout = unwrapLines(orDiscard(cmd.Stdout))
+		c.Stderr = unwrapLines(orDiscard(cmd.Stderr))
+		if f, ok := cmd.Stdin.(*os.File); ok && isForegroundTTY(f) {
+			tty = int(f.Fd())
+		}
+	} else {
+		if !cmd.Interactive {
+			c.Stdin = cmd.Stdin
+		}
+		c.Stdout = orDiscard(cmd.Stdout)
+		c.Stderr = io.MultiWriter(orDiscard(cmd.Stderr), tail)
+	}
+	c.SysProcAttr = sysProcAttr(tty)
+	if err := c.Start(); err != nil {
+		statusR.Close()
+		statusW.Close()
+		return fmt.Errorf("sandbox: starting %s: %w", bin, err)
+	}
+	statusW.Close()
+	st := readStatus(statusR)
+	defer st.close()
+	if tty >= 0 {
+		defer restoreForeground(tty)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// bwrap leads its own process group; killing it makes the
+		// sandbox's init die with its parent, which takes every process
+		// of the PID namespace with it. Kill that init directly too.
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		st.kill()
+		err = <-done
+	}
+	<-st.done
+	if !st.waitExit(waitGone) {
+		b.log.Warn("sandbox still running after being killed", "pid", st.childPID())
+	}
+
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if errors.Is(cause, ErrTimeout) || errors.Is(cause, ErrClosed) {
+			return cause
+		}
+		return fmt.Errorf("sandbox: step interrupted: %w", cause)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("sandbox: waiting for bwrap: %w", err)
+	}
+	code := ee.ExitCode()
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	if exitCode, ok := st.exit(); ok {
+		return &ExitError{Code: exitCode, NetworkHint: !spec.Network && looksLikeNetwork(tail.String())}
+	}
+	return newSetupError(code, tail.String(), b.procDir)
+}
+
+// newSetupError classifies bwrap's own failure.
+func newSetupError(code int, stderr, procDir string) *SetupError {
+	e := &SetupError{Code: code, Message: lastLines(stderr, 5)}
+	if isUsernsFailure(stderr) {
+		e.cause = ErrUserNamespaces
+		e.Fix = usernsFix(procDir)
+	}
+	return e
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

@@ -1,0 +1,90 @@
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Linux syscall numbers shared by every architecture (the unified table
+// for system calls added after 2019).
+const (
+	sysPidfdSendSignal = 424
+	sysPidfdOpen       = 434
+)
+
+// sysProcAttr puts bwrap in its own process group (so the whole group can
+// be killed) and kills it if the calling thread dies. With a terminal
+// descriptor, that group also becomes the terminal's foreground group, so
+// Ctrl-C in the interactive shell stays in the sandbox.
+func sysProcAttr(tty int) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if tty >= 0 {
+		a.Foreground = true
+		a.Ctty = tty
+	}
+	return a
+}
+
+func pidfdOpen(pid int) (int, error) {
+	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	syscall.CloseOnExec(int(fd))
+	return int(fd), nil
+}
+
+func pidfdKill(fd int) {
+	_, _, _ = syscall.Syscall6(sysPidfdSendSignal, uintptr(fd), uintptr(syscall.SIGKILL), 0, 0, 0, 0)
+}
+
+// pidfdWait waits until the process behind fd has exited (the pidfd turns
+// readable), for at most d.
+func pidfdWait(fd int, d time.Duration) bool {
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(ep)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return false
+	}
+	deadline := time.Now().Add(d)
+	events := make([]syscall.EpollEvent, 1)
+	for {
+		left := time.Until(deadline)
+		if left < 0 {
+			return false
+		}
+		n, err := syscall.EpollWait(ep, events, int(left/time.Millisecond)+1)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		return err == nil && n > 0
+	}
+}
+
+func closeFD(fd int) { _ = syscall.Close(fd) }
+
+// isForegroundTTY reports whether f is a terminal whose foreground process
+// group is ours, the only case where the shell can take the terminal over.
+func isForegroundTTY(f *os.File) bool {
+	var pgrp int32
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCGPGRP, uintptr(unsafe.Pointer(&pgrp)))
+	return errno == 0 && int(pgrp) == syscall.Getpgrp()
+}
+
+// restoreForeground gives the terminal back to our process group once the
+// interactive shell has exited. A background group setting the
+// foreground would be stopped by SIGTTOU unless it ignores the signal.
+func restoreForeground(tty int) {
+	signal.Ignore(syscall.SIGTTOU)
+	defer signal.Reset(syscall.SIGTTOU)
+	pgrp := int32(syscall.Getpgrp())
+	_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, uintptr(tty), syscall.TIOCSPGRP, uintptr(unsafe.Pointer(&pgrp)))
+}

@@ -1,0 +1,27 @@
+//go:build !linux
+
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Bubblewrap only exists on Linux; these keep the package building
+// elsewhere, where Start refuses to run.
+
+func sysProcAttr(int) *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+func pidfdOpen(int) (int, error) { return -1, errors.New("pidfd: not supported") }
+
+func pidfdKill(int) {}
+
+func pidfdWait(int, time.Duration) bool { return true }
+
+func closeFD(int) {}
+
+func isForegroundTTY(*os.File) bool { return false }
+
+func restoreForeground(int) {}
