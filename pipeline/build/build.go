@@ -11,11 +11,9 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
-	"github.com/pestle-dev/pestle/apk/repo"
 	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/source"
-	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // Result is what a build wrote.
@@ -97,84 +95,30 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		defer cancel()
 	}
 
-	runner := opts.Runner
-	if runner == nil {
-		t = time.Now()
-		bw := sandbox.NewBwrap(sandbox.WithLogger(log))
-		if err := bw.Preflight(ctx, plan.Arch); err != nil {
-			return nil, err
-		}
-		runner = bw
-		phase(log, t, "sandbox ready")
-	}
-
-	apkCache, err := opts.apkCacheDir()
-	if err != nil {
+	if err := preflight(ctx, &opts, plan.Arch); err != nil {
 		return nil, err
 	}
-
-	// Guest root.
-	t = time.Now()
 	env := environment{
 		Arch:           plan.Arch,
-		Repositories:   append(append([]string(nil), plan.Environment.Repositories...), opts.Repositories...),
-		Keyring:        append(append([]string(nil), plan.Environment.Keyring...), opts.Keyring...),
-		Packages:       append(append([]string(nil), plan.Environment.Packages...), opts.Packages...),
+		Repositories:   joined(plan.Environment.Repositories, opts.Repositories),
+		Keyring:        joined(plan.Environment.Keyring, opts.Keyring),
+		Packages:       joined(plan.Environment.Packages, opts.Packages),
 		Accounts:       plan.Environment.Accounts,
 		AllowUntrusted: opts.AllowUntrusted,
 	}
-	set, err := resolveEnv(ctx, env, repo.Options{CacheDir: apkCache, Logger: log, Progress: opts.Progress})
+	ses, err := openSession(ctx, &opts, env, plan.Arch)
 	if err != nil {
 		return nil, err
 	}
-	phase(log, t, "resolved environment", "packages", len(set.Packages))
-	t = time.Now()
-	cached, hit, err := guestRoot(ctx, apkCache, env, set)
-	if err != nil {
-		return nil, fmt.Errorf("installing the build environment: %w", err)
-	}
-	res.CachedRoot = hit
-
-	// Per-build directories.
-	scratch, err := os.MkdirTemp("", "pestle-build-")
-	if err != nil {
-		return nil, err
-	}
-	guest := filepath.Join(scratch, "guest")
-	workspace := filepath.Join(scratch, "workspace")
-	if opts.WorkspaceDir != "" {
-		workspace = filepath.Join(opts.WorkspaceDir, plan.Arch)
-		if err := os.RemoveAll(workspace); err != nil {
-			return nil, err
-		}
-	}
-	cleanup := func() {
-		if opts.Keep {
-			return
-		}
-		os.RemoveAll(scratch)
-		if opts.WorkspaceDir != "" {
-			os.RemoveAll(workspace)
-		}
-	}
-	defer cleanup()
+	defer ses.close()
+	res.CachedRoot = ses.hit
+	workspace := ses.workspace
 	if opts.Keep {
 		res.Workspace = workspace
-		log.Info("keeping the workspace and guest root", "workspace", workspace, "guest", guest)
+		log.Info("keeping the workspace and guest root", "workspace", workspace, "guest", ses.guest)
 	}
-	if err := copyTree(cached, guest, nil); err != nil {
-		return nil, err
-	}
-	how := "installed"
-	if hit {
-		how = "from cache"
-	}
-	phase(log, t, "guest root ready", "how", how, "packages", len(set.Packages))
 
 	t = time.Now()
-	if err := os.MkdirAll(workspace, 0o755); err != nil {
-		return nil, err
-	}
 	outBase := opts.outDir()
 	if !opts.EmptyWorkspace {
 		src := opts.SourceDir
@@ -192,27 +136,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-
-	// Steps.
-	spec := sandbox.Spec{
-		Root: guest, Workspace: workspace, Env: plan.Environment.Env, SourceDateEpoch: sde,
-		Network: opts.Network, Debug: opts.Debug,
-		CapAdd: plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
-	}
-	if cd, err := filepath.Abs(opts.cacheDir()); err == nil {
-		spec.CacheDir = cd
-	}
-	if uid, gid, ok, err := runAs(plan.Environment.Accounts); err != nil {
-		return nil, err
-	} else if ok {
-		spec.RunAs = &sandbox.User{UID: uid, GID: gid}
-	}
-	if err := runner.Start(ctx, spec); err != nil {
+	if err := ses.start(ctx, &opts, plan, plan.Environment.Env, sde); err != nil {
 		return nil, err
 	}
-	defer runner.Close()
+	apkCache, err := opts.apkCacheDir()
+	if err != nil {
+		return nil, err
+	}
 	srcCache := filepath.Join(apkCache, "sources")
-	sr := &stepRunner{plan: plan, sb: runner, workspace: workspace, opts: &opts,
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: workspace, opts: &opts,
 		srcOpts: source.Options{CacheDir: srcCache, Logger: log, SourceDateEpoch: time.Unix(sde, 0)}}
 	for _, p := range plan.Packages {
 		t = time.Now()
@@ -230,7 +162,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	// Emit.
 	outDir := filepath.Join(outBase, plan.Arch)
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
-		recipe: recipeBytes, guest: guest, maint: opts.Namespace, tempDir: scratch}
+		recipe: recipeBytes, guest: ses.guest, maint: opts.Namespace, tempDir: ses.scratch}
 	var infos []*apk.PackageInfo
 	for _, p := range plan.Packages {
 		info, path, took, err := em.emit(p, filepath.Join(workspace, "melange-out", p.Name))

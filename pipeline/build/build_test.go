@@ -467,3 +467,73 @@ func TestBuildSkipsOtherArchitectures(t *testing.T) {
 		t.Fatalf("result %+v, want skipped", res)
 	}
 }
+
+const testedRecipe = `package:
+  name: greeter
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/bin
+      printf '#!/bin/sh\necho "Hello World!"\n' > ${{targets.destdir}}/usr/bin/greet
+      chmod 755 ${{targets.destdir}}/usr/bin/greet
+subpackages:
+  - name: greeter-broken
+    pipeline:
+      - runs: mkdir -p ${{targets.subpkgdir}}/usr/share && echo x > ${{targets.subpkgdir}}/usr/share/x
+    test:
+      environment:
+        contents:
+          packages: [busybox]
+      pipeline:
+        - name: expects a missing file
+          runs: test -e /usr/share/does-not-exist
+test:
+  environment:
+    contents:
+      packages: [busybox]
+  pipeline:
+    - name: greets
+      runs: |
+        out=$(greet)
+        [ "$out" = "Hello World!" ]
+`
+
+func TestTestPassesAndFails(t *testing.T) {
+	tb := newTestBuild(t, testedRecipe)
+	if _, err := tb.run(t); err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	topts := tb.opts
+	topts.Repositories = append(topts.Repositories, tb.opts.OutDir)
+	topts.Keyring = append(topts.Keyring, tb.opts.SigningKey+".pub")
+	rep, err := Test(t.Context(), topts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2 || rep.Failed() != 1 {
+		t.Fatalf("results %+v", rep.Results)
+	}
+	for _, r := range rep.Results {
+		switch r.Package {
+		case "greeter":
+			if r.Err != nil {
+				t.Errorf("greeter test failed: %v\n%s", r.Err, tb.out.String())
+			}
+		case "greeter-broken":
+			if r.Err == nil || !strings.Contains(r.Err.Error(), `step "expects a missing file"`) {
+				t.Errorf("greeter-broken: %v, want the failing step named", r.Err)
+			}
+		}
+	}
+	only, err := Test(t.Context(), topts, "greeter")
+	if err != nil || len(only.Results) != 1 || only.Failed() != 0 {
+		t.Fatalf("test of greeter only: %+v, %v", only, err)
+	}
+	if _, err := Test(t.Context(), topts, "nope"); !errors.Is(err, ErrNoTests) {
+		t.Errorf("unknown package: %v, want ErrNoTests", err)
+	}
+}

@@ -1,0 +1,138 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pestle-dev/pestle/apk/repo"
+	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/sandbox"
+)
+
+// session is one sandbox over a private copy of a guest root and a
+// workspace: what a build, or the test of one package, runs in.
+type session struct {
+	scratch   string // per-run temporary directory (guest root, spool)
+	guest     string
+	workspace string
+	ownsWS    bool // workspace lives under WorkspaceDir, removed on close
+	keep      bool
+	runner    sandbox.Runner
+	started   bool
+	hit       bool // guest root came from the cache
+	log       *slog.Logger
+}
+
+// openSession resolves env, makes (or reuses) the cached guest root, copies
+// it for this run, and prepares an empty workspace. The runner is not
+// started yet: see start.
+func openSession(ctx context.Context, opts *Options, env environment, wsName string) (*session, error) {
+	log := opts.logger()
+	apkCache, err := opts.apkCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	sel, err := resolveEnv(ctx, env, repo.Options{CacheDir: apkCache, Logger: log, Progress: opts.Progress})
+	if err != nil {
+		return nil, err
+	}
+	phase(log, t, "resolved environment", "packages", len(sel.Packages))
+	t = time.Now()
+	cached, hit, err := guestRoot(ctx, apkCache, env, sel)
+	if err != nil {
+		return nil, fmt.Errorf("installing the build environment: %w", err)
+	}
+	s := &session{hit: hit, keep: opts.Keep, log: log}
+	if s.scratch, err = os.MkdirTemp("", "pestle-build-"); err != nil {
+		return nil, err
+	}
+	s.guest = filepath.Join(s.scratch, "guest")
+	s.workspace = filepath.Join(s.scratch, "workspace")
+	if opts.WorkspaceDir != "" {
+		s.workspace, s.ownsWS = filepath.Join(opts.WorkspaceDir, wsName), true
+		if err := os.RemoveAll(s.workspace); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	if err := copyTree(cached, s.guest, nil); err != nil {
+		s.close()
+		return nil, err
+	}
+	if err := os.MkdirAll(s.workspace, 0o755); err != nil {
+		s.close()
+		return nil, err
+	}
+	how := "installed"
+	if hit {
+		how = "from cache"
+	}
+	phase(log, t, "guest root ready", "how", how, "packages", len(sel.Packages))
+	return s, nil
+}
+
+// start starts the runner (opts.Runner or bubblewrap) over the session.
+func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan, env map[string]string, sde int64) error {
+	s.runner = opts.Runner
+	if s.runner == nil {
+		s.runner = sandbox.NewBwrap(sandbox.WithLogger(s.log))
+	}
+	spec := sandbox.Spec{
+		Root: s.guest, Workspace: s.workspace, Env: env, SourceDateEpoch: sde,
+		Network: opts.Network, Debug: opts.Debug,
+		CapAdd: plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
+	}
+	if cd, err := filepath.Abs(opts.cacheDir()); err == nil {
+		spec.CacheDir = cd
+	}
+	uid, gid, ok, err := runAs(plan.Environment.Accounts)
+	if err != nil {
+		return err
+	}
+	if ok {
+		spec.RunAs = &sandbox.User{UID: uid, GID: gid}
+	}
+	if err := s.runner.Start(ctx, spec); err != nil {
+		return err
+	}
+	s.started = true
+	return nil
+}
+
+// close stops the runner and removes the run's directories (unless kept).
+func (s *session) close() {
+	if s.started {
+		s.runner.Close()
+		s.started = false
+	}
+	if s.keep {
+		return
+	}
+	os.RemoveAll(s.scratch)
+	if s.ownsWS {
+		os.RemoveAll(s.workspace)
+	}
+}
+
+// preflight checks the sandbox can run arch, unless a runner was given.
+func preflight(ctx context.Context, opts *Options, arch string) error {
+	if opts.Runner != nil {
+		return nil
+	}
+	t := time.Now()
+	if err := sandbox.NewBwrap().Preflight(ctx, arch); err != nil {
+		return err
+	}
+	phase(opts.logger(), t, "sandbox ready")
+	return nil
+}
+
+// joined returns a then b in a new slice.
+func joined(a, b []string) []string {
+	return append(append([]string(nil), a...), b...)
+}

@@ -1,0 +1,125 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pestle-dev/pestle/pipeline"
+)
+
+// TestReport is the outcome of Test: one entry per package with a test.
+type TestReport struct {
+	// Skipped is set, with the reason, when the recipe does not target
+	// the architecture.
+	Skipped string
+	Arch    string
+	Results []PackageTest
+}
+
+// PackageTest is the outcome of one package's test pipeline.
+type PackageTest struct {
+	Package  string
+	Err      error // nil: passed
+	Duration time.Duration
+}
+
+// Failed counts the packages whose test failed.
+func (r *TestReport) Failed() int {
+	n := 0
+	for _, p := range r.Results {
+		if p.Err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// ErrNoTests means the recipe (or the named package) has no test: section.
+var ErrNoTests = errors.New("no test")
+
+// Test runs the test: pipelines of the recipe in opts.Recipe: for the main
+// package and each subpackage with one (or only the package named only), a
+// fresh guest holding the package under test, installed from the
+// repositories (opts.Repositories, usually ./packages), plus its
+// test.environment, then the test steps in the sandbox. A failing test is
+// reported in its PackageTest; the error is for problems that stop every
+// test (a bad recipe, a broken sandbox).
+func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
+	log := opts.logger()
+	sde, err := opts.sourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	plan, err := pipeline.Compile(rec, pipeline.CompileOptions{
+		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
+	})
+	if errors.Is(err, pipeline.ErrArchNotTargeted) {
+		return &TestReport{Skipped: err.Error()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	report := &TestReport{Arch: plan.Arch}
+	var tests []pipeline.TestPlan
+	for _, tp := range plan.Tests {
+		if only == "" || tp.Package == only {
+			tests = append(tests, tp)
+		}
+	}
+	if len(tests) == 0 {
+		if only != "" {
+			return nil, fmt.Errorf("%w for package %s in %s: add a test: section to it", ErrNoTests, only, opts.Recipe)
+		}
+		return nil, fmt.Errorf("%w in %s: add a test: section to the package or a subpackage", ErrNoTests, opts.Recipe)
+	}
+	if err := preflight(ctx, &opts, plan.Arch); err != nil {
+		return nil, err
+	}
+	for _, tp := range tests {
+		start := time.Now()
+		log.Info("testing", "package", tp.Package, "steps", len(tp.Steps))
+		err := testOne(ctx, &opts, plan, tp, sde)
+		report.Results = append(report.Results, PackageTest{Package: tp.Package, Err: err, Duration: time.Since(start)})
+		if ctx.Err() != nil {
+			return report, ctx.Err()
+		}
+	}
+	return report, nil
+}
+
+func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipeline.TestPlan, sde int64) error {
+	env := environment{
+		Arch:           plan.Arch,
+		Repositories:   joined(tp.Environment.Repositories, opts.Repositories),
+		Keyring:        joined(tp.Environment.Keyring, opts.Keyring),
+		Packages:       joined(tp.Environment.Packages, opts.Packages),
+		Accounts:       tp.Environment.Accounts,
+		AllowUntrusted: opts.AllowUntrusted,
+	}
+	ses, err := openSession(ctx, opts, env, "test-"+tp.Package)
+	if err != nil {
+		return err
+	}
+	defer ses.close()
+	if opts.SourceDir != "" {
+		if _, err := populate(opts.SourceDir, ses.workspace); err != nil {
+			return fmt.Errorf("copying the source dir into the workspace: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(ses.workspace, "melange-out", tp.Package), 0o755); err != nil {
+		return err
+	}
+	if err := ses.start(ctx, opts, plan, tp.Environment.Env, sde); err != nil {
+		return err
+	}
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts}
+	return sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps})
+}
