@@ -55,9 +55,12 @@ $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz: scripts/bootstrap-base | build
 	scripts/bootstrap-base $(BIN) $(DEMO_BASE)
 
 demo: deps build melange.rsa $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
+	@mkdir -p melange-cache
 	$(BIN) build examples/hello-server/melange.yaml --signing-key melange.rsa \
 	  -r $(DEMO_BASE) -k $(DEMO_BASE)/pestle-base.rsa.pub
 	$(BIN) verify --keyring melange.rsa.pub packages/$(ARCH)/hello-server-*.apk
+	$(BIN) test examples/hello-server/melange.yaml -r packages -r $(DEMO_BASE) \
+	  -k melange.rsa.pub -k $(DEMO_BASE)/pestle-base.rsa.pub
 	@echo
 	@echo "Done. packages/$(ARCH)/ is a signed repository. Point an image builder at it, e.g. apko:"
 	@echo "  contents:"

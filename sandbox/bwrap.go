@@ -30,9 +30,10 @@ type Bwrap struct {
 	hostArch string // apk architecture of this host
 
 	mu      sync.Mutex
-	path    string // resolved bwrap program
-	spec    *Spec  // nil until Start
-	ownTmp  string // the TmpDir Start created, removed by Close
+	path    string   // resolved bwrap program
+	spec    *Spec    // nil until Start
+	ownTmp  string   // the TmpDir Start created, removed by Close
+	ns      *mountNS // holds the overlay guest root, nil without Overlay
 	closing context.Context
 	close   context.CancelFunc
 	running sync.WaitGroup
@@ -78,10 +79,19 @@ func (b *Bwrap) Start(ctx context.Context, spec Spec) error {
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("sandbox: bubblewrap needs Linux, this is %s", runtime.GOOS)
 	}
+	if spec.Overlay != nil {
+		if err := os.MkdirAll(spec.Root, 0o755); err != nil {
+			return fmt.Errorf("sandbox: overlay mount point: %w", err)
+		}
+	}
 	if fi, err := os.Stat(spec.Root); err != nil || !fi.IsDir() {
 		return fmt.Errorf("sandbox: guest root %s is not a directory", spec.Root)
 	}
-	if _, err := os.Lstat(filepath.Join(spec.Root, "bin", "sh")); err != nil {
+	shRoot := spec.Root
+	if spec.Overlay != nil {
+		shRoot = spec.Overlay.Lower
+	}
+	if _, err := os.Lstat(filepath.Join(shRoot, "bin", "sh")); err != nil {
 		return fmt.Errorf("sandbox: guest root %s has no /bin/sh: install a shell package (busybox) into it", spec.Root)
 	}
 	if err := os.MkdirAll(spec.Workspace, 0o755); err != nil {
@@ -119,6 +129,10 @@ func (b *Bwrap) Start(ctx context.Context, spec Spec) error {
 		spec.RunAs = &u
 	}
 
+	if spec.Overlay != nil {
+		o := *spec.Overlay
+		spec.Overlay = &o
+	}
 	if err := b.install(spec, bin); err != nil {
 		return err
 	}
@@ -150,6 +164,17 @@ func (b *Bwrap) install(spec Spec, bin string) error {
 	} else if fi, err := os.Stat(spec.TmpDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("sandbox: Spec.TmpDir %s is not a directory", spec.TmpDir)
 	}
+	if spec.Overlay != nil {
+		ns, err := mountOverlay(spec.Root, spec.Overlay)
+		if err != nil {
+			if b.ownTmp != "" {
+				os.RemoveAll(b.ownTmp)
+				b.ownTmp = ""
+			}
+			return err
+		}
+		b.ns = ns
+	}
 	b.path, b.spec = bin, &spec
 	b.closing, b.close = context.WithCancel(context.Background())
 	return nil
@@ -166,7 +191,7 @@ func (b *Bwrap) Run(ctx context.Context, cmd Command) error {
 		b.mu.Unlock()
 		return ErrNotStarted
 	}
-	spec, bin, closing := *b.spec, b.path, b.closing
+	spec, bin, closing, ns := *b.spec, b.path, b.closing, b.ns
 	b.running.Add(1)
 	b.mu.Unlock()
 	defer b.running.Done()
@@ -185,7 +210,7 @@ func (b *Bwrap) Run(ctx context.Context, cmd Command) error {
 		defer stop()
 	}
 
-	err := b.exec(stepCtx, bin, spec, cmd, false)
+	err := b.exec(stepCtx, ns, bin, spec, cmd, false)
 	flushLines(cmd.Stdout)
 	flushLines(cmd.Stderr)
 	var exit *ExitError
@@ -193,7 +218,7 @@ func (b *Bwrap) Run(ctx context.Context, cmd Command) error {
 		return err
 	}
 	// The shell has no timeout: it lasts as long as the user needs it.
-	if serr := b.exec(ctx, bin, spec, cmd, true); serr != nil {
+	if serr := b.exec(ctx, ns, bin, spec, cmd, true); serr != nil {
 		if ctx.Err() != nil {
 			return serr
 		}
@@ -215,8 +240,13 @@ func (b *Bwrap) Close() error {
 	b.spec = nil
 	tmp := b.ownTmp
 	b.ownTmp = ""
+	ns := b.ns
+	b.ns = nil
 	b.mu.Unlock()
 	b.running.Wait()
+	if ns != nil {
+		ns.close()
+	}
 	if tmp != "" {
 		if err := removeAll(tmp); err != nil {
 			return fmt.Errorf("sandbox: removing the sandbox's /tmp: %w", err)
@@ -242,7 +272,7 @@ func removeAll(dir string) error {
 
 // exec runs bwrap once: the step's script, or the interactive shell after
 // a failed step.
-func (b *Bwrap) exec(ctx context.Context, bin string, spec Spec, cmd Command, shell bool) error {
+func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cmd Command, shell bool) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sandbox: step not started: %w", context.Cause(ctx))
 	}
@@ -273,7 +303,12 @@ func (b *Bwrap) exec(ctx context.Context, bin string, spec Spec, cmd Command, sh
 		c.Stderr = io.MultiWriter(orDiscard(cmd.Stderr), tail)
 	}
 	c.SysProcAttr = sysProcAttr(tty)
-	if err := c.Start(); err != nil {
+	if ns != nil {
+		ns.do(func() { err = c.Start() })
+	} else {
+		err = c.Start()
+	}
+	if err != nil {
 		statusR.Close()
 		statusW.Close()
 		return fmt.Errorf("sandbox: starting %s: %w", bin, err)

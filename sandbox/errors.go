@@ -18,6 +18,8 @@ var (
 	ErrArchUnsupported = errors.New("this host cannot run programs of the target architecture")
 	// ErrTimeout: a step ran longer than its Command.Timeout.
 	ErrTimeout = errors.New("step timed out")
+	// ErrOverlayUnsupported: Spec.Overlay needs root and overlayfs.
+	ErrOverlayUnsupported = errors.New("sandbox: overlay guest roots need root and overlayfs")
 	// ErrNotStarted: Run was called before Start or after Close.
 	ErrNotStarted = errors.New("sandbox: runner is not started (call Start first)")
 	// ErrClosed: Close killed the step.

@@ -147,3 +147,56 @@ func TestRunInteractiveShell(t *testing.T) {
 	// A step that succeeds never opens the shell.
 	mustRun(t, b, Command{Script: "true", Interactive: true, Stdin: strings.NewReader("exit 9\n")})
 }
+
+func TestOverlayRootKeepsLowerUnchanged(t *testing.T) {
+	if !CanOverlay() {
+		if os.Getenv("CI") == "true" && os.Geteuid() == 0 {
+			t.Fatal("CI runs as root but overlayfs is unavailable")
+		}
+		t.Skip("SKIPPING: overlay guest roots need root and overlayfs")
+	}
+	lowerBuilt, spec := started(t, nil)
+	lowerBuilt.Close()
+	lower := spec.Root
+	if err := os.MkdirAll(filepath.Join(lower, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := []byte("welcome\n")
+	if err := os.WriteFile(filepath.Join(lower, "etc", "motd"), before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scratch := t.TempDir()
+	spec.Root = filepath.Join(scratch, "merged")
+	spec.Overlay = &Overlay{Lower: lower, Upper: filepath.Join(scratch, "upper"), Work: filepath.Join(scratch, "work")}
+	b := NewBwrap()
+	if err := b.Start(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, b, Command{Script: "echo changed >> /etc/motd\nmkdir -p /opt/new && echo x > /opt/new/file\nrm /bin/ls"})
+	// Later steps see the changes.
+	out := mustRun(t, b, Command{Script: "cat /opt/new/file; [ ! -e /bin/ls ] && echo gone"})
+	if out != "x\ngone\n" {
+		t.Errorf("second step sees %q", out)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(lower, "etc", "motd"))
+	if !bytes.Equal(before, after) {
+		t.Errorf("a step changed the lower layer's /etc/motd: %q", after)
+	}
+	if _, err := os.Lstat(filepath.Join(lower, "bin", "ls")); err != nil {
+		t.Errorf("a step removed /bin/ls from the lower layer: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(lower, "opt")); err == nil {
+		t.Error("a step's new directory reached the lower layer")
+	}
+	if _, err := os.Stat(filepath.Join(scratch, "upper", "opt", "new", "file")); err != nil {
+		t.Errorf("the change is not in the upper layer: %v", err)
+	}
+	// The mount never reached the host's mount table.
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if bytes.Contains(mounts, []byte(spec.Root)) {
+		t.Errorf("the overlay is visible in the host's mount table")
+	}
+}

@@ -46,6 +46,13 @@ type Spec struct {
 	// mounted read-write and must be a per-build copy owned by the caller.
 	// It needs a /bin/sh.
 	Root string
+	// Overlay, when set, makes Root an overlay mount: Overlay.Lower is the
+	// guest root as installed, never changed, and every change a step makes
+	// lands in Overlay.Upper. The mount lives in a private mount namespace
+	// of this runner only. It needs root (see CanOverlay); Start fails with
+	// ErrOverlayUnsupported otherwise, and the caller copies the root
+	// instead.
+	Overlay *Overlay
 	// Workspace is the host directory mounted at /home/build (created
 	// when missing).
 	Workspace string
@@ -77,6 +84,12 @@ type Spec struct {
 	CapAdd, CapDrop []string
 	// Debug traces every shell command (set -x).
 	Debug bool
+}
+
+// Overlay is the layers of an overlay guest root. Upper and Work must be
+// empty directories (created when missing) on one filesystem.
+type Overlay struct {
+	Lower, Upper, Work string
 }
 
 // Mount is an extra bind mount into the sandbox.

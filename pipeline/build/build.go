@@ -162,7 +162,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	// Emit.
 	outDir := filepath.Join(outBase, plan.Arch)
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
-		recipe: recipeBytes, guest: ses.guest, maint: opts.Namespace, tempDir: ses.scratch}
+		recipe: recipeBytes, guestFile: ses.guestFile, maint: opts.Namespace, tempDir: ses.scratch}
 	var infos []*apk.PackageInfo
 	for _, p := range plan.Packages {
 		info, path, took, err := em.emit(p, filepath.Join(workspace, "melange-out", p.Name))

@@ -17,18 +17,18 @@ import (
 
 // emitter packs output trees into signed packages.
 type emitter struct {
-	plan     *pipeline.Plan
-	outDir   string // <out>/<arch>
-	key      *rsa.PrivateKey
-	keyName  string
-	sde      int64
-	recipe   []byte
-	guest    string // the guest root, for user and group names
-	maint    string
-	tempDir  string
-	users    map[int]string
-	groups   map[int]string
-	loadedID bool
+	plan      *pipeline.Plan
+	outDir    string // <out>/<arch>
+	key       *rsa.PrivateKey
+	keyName   string
+	sde       int64
+	recipe    []byte
+	guestFile func(rel string) string // the guest's files, for user and group names
+	maint     string
+	tempDir   string
+	users     map[int]string
+	groups    map[int]string
+	loadedID  bool
 }
 
 // info is the package metadata of one (sub)package plan.
@@ -144,8 +144,8 @@ func (e *emitter) loadIDs() {
 		return
 	}
 	e.loadedID = true
-	e.users = readIDs(filepath.Join(e.guest, "etc", "passwd"))
-	e.groups = readIDs(filepath.Join(e.guest, "etc", "group"))
+	e.users = readIDs(e.guestFile("etc/passwd"))
+	e.groups = readIDs(e.guestFile("etc/group"))
 }
 
 // readIDs reads name:x:id:… lines into id → name.

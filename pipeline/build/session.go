@@ -24,6 +24,7 @@ type session struct {
 	runner    sandbox.Runner
 	started   bool
 	hit       bool // guest root came from the cache
+	overlay   *sandbox.Overlay
 	log       *slog.Logger
 }
 
@@ -60,7 +61,12 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 			return nil, err
 		}
 	}
-	if err := copyTree(cached, s.guest, nil); err != nil {
+	// As root, the cached root is the lower layer of an overlay that only
+	// this run's sandbox sees: nothing to copy, and the cache cannot
+	// change. Otherwise the run gets a private copy.
+	if sandbox.CanOverlay() {
+		s.overlay = &sandbox.Overlay{Lower: cached, Upper: filepath.Join(s.scratch, "upper"), Work: filepath.Join(s.scratch, "work")}
+	} else if err := copyTree(cached, s.guest, nil); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 		s.runner = sandbox.NewBwrap(sandbox.WithLogger(s.log))
 	}
 	spec := sandbox.Spec{
-		Root: s.guest, Workspace: s.workspace, Env: env, SourceDateEpoch: sde,
+		Root: s.guest, Overlay: s.overlay, Workspace: s.workspace, Env: env, SourceDateEpoch: sde,
 		Network: opts.Network, Debug: opts.Debug,
 		CapAdd: plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
 	}
@@ -102,6 +108,19 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 	}
 	s.started = true
 	return nil
+}
+
+// guestFile is the host path of a file of the guest root as the steps left
+// it (rel is slash-separated, relative to /).
+func (s *session) guestFile(rel string) string {
+	if s.overlay == nil {
+		return filepath.Join(s.guest, filepath.FromSlash(rel))
+	}
+	up := filepath.Join(s.overlay.Upper, filepath.FromSlash(rel))
+	if _, err := os.Lstat(up); err == nil {
+		return up
+	}
+	return filepath.Join(s.overlay.Lower, filepath.FromSlash(rel))
 }
 
 // close stops the runner and removes the run's directories (unless kept).
