@@ -537,3 +537,77 @@ func TestTestPassesAndFails(t *testing.T) {
 		t.Errorf("unknown package: %v, want ErrNoTests", err)
 	}
 }
+
+func TestBuildTimeoutKillsTheStep(t *testing.T) {
+	recipe := `package:
+  name: slow
+  version: 1.0.0
+  epoch: 0
+  timeout: 1s
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: sleep 600
+`
+	tb := newTestBuild(t, recipe)
+	_, err := tb.run(t)
+	if err == nil || !strings.Contains(err.Error(), "package.timeout is 1s") {
+		t.Fatalf("error %v, want one naming package.timeout", err)
+	}
+}
+
+func TestBuildWorkspaceOptions(t *testing.T) {
+	recipe := `package:
+  name: ws
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: |
+      mkdir -p ${{targets.destdir}}/usr/share
+      ls -A | sort | tr '\n' ' ' > ${{targets.destdir}}/usr/share/listing
+`
+	tb := newTestBuild(t, recipe)
+	write(t, filepath.Join(tb.srcDir, "input.txt"), "in", 0o644)
+	write(t, filepath.Join(tb.srcDir, "skip.me"), "x", 0o644)
+	write(t, filepath.Join(tb.srcDir, ".melangeignore"), "*.me\n", 0o644)
+	listing := func(res *Result) string {
+		dir := t.TempDir()
+		if _, err := apk.ReadFile(res.Packages[0].Path, apk.ReadOptions{ExtractTo: dir}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, "usr/share/listing"))
+		return strings.TrimSpace(string(got))
+	}
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listing(res); got != ".melangeignore input.txt melange-out melange.yaml" {
+		t.Errorf("default workspace holds %q", got)
+	}
+	tb.opts.EmptyWorkspace = true
+	res, err = tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listing(res); got != "melange-out" {
+		t.Errorf("empty workspace holds %q", got)
+	}
+	tb.opts.Keep = true
+	tb.opts.WorkspaceDir = t.TempDir()
+	res, err = tb.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(tb.opts.WorkspaceDir, apk.HostArch())
+	if res.Workspace != want {
+		t.Fatalf("kept workspace %q, want %q", res.Workspace, want)
+	}
+	if _, err := os.Stat(filepath.Join(want, "melange-out", "ws", "usr", "share", "listing")); err != nil {
+		t.Errorf("kept workspace lacks the output tree: %v", err)
+	}
+}
