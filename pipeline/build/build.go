@@ -162,10 +162,16 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	// Emit.
 	outDir := filepath.Join(outBase, plan.Arch)
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
-		recipe: recipeBytes, guestFile: ses.guestFile, maint: opts.Namespace, tempDir: ses.scratch}
+		recipe: recipeBytes, guestFile: ses.guestFile, maint: opts.Namespace, tempDir: ses.scratch,
+		envPkgs: ses.packages, log: log}
 	var infos []*apk.PackageInfo
-	for _, p := range plan.Packages {
-		info, path, took, err := em.emit(p, filepath.Join(workspace, "melange-out", p.Name))
+	trees := make([]string, len(plan.Packages))
+	for i, p := range plan.Packages {
+		trees[i] = filepath.Join(workspace, "melange-out", p.Name)
+	}
+	for i, p := range plan.Packages {
+		siblings := append(append([]string(nil), trees[:i]...), trees[i+1:]...)
+		info, path, took, err := em.emit(ctx, p, trees[i], siblings)
 		if err != nil {
 			return nil, err
 		}

@@ -109,6 +109,14 @@ func TestBuildWithSubpackages(t *testing.T) {
 		if in.Version != "1.2.3-r1" || in.Origin != "hello-sh" || in.License != "MIT" || in.Arch != arch {
 			t.Errorf("%s metadata: version %q origin %q license %q arch %q", name, in.Version, in.Origin, in.License, in.Arch)
 		}
+		wantProvides := map[string]string{
+			"hello-sh":     "cmd:hello=1.2.3-r1",
+			"hello-sh-dev": "pc:hello=1.2.3-r1",
+			"hello-sh-doc": "",
+		}[name]
+		if got := strings.Join(in.Provides, " "); got != wantProvides {
+			t.Errorf("%s provides %q, want %q (detected from the tree)", name, got, wantProvides)
+		}
 		if _, ok := pkg.Control[".melange.yaml"]; !ok {
 			t.Errorf("%s has no .melange.yaml", name)
 		}

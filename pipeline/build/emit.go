@@ -3,8 +3,10 @@ package build
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/sca"
 )
 
 // emitter packs output trees into signed packages.
@@ -26,6 +29,8 @@ type emitter struct {
 	guestFile func(rel string) string // the guest's files, for user and group names
 	maint     string
 	tempDir   string
+	envPkgs   []*apk.PackageInfo // installed in the build environment
+	log       *slog.Logger
 	users     map[int]string
 	groups    map[int]string
 	loadedID  bool
@@ -93,13 +98,16 @@ func scripts(s *pipeline.Scriptlets) map[string][]byte {
 }
 
 // emit packs the tree of pkg and writes it atomically into the output dir.
-func (e *emitter) emit(pkg pipeline.PackagePlan, tree string) (*apk.PackageInfo, string, time.Duration, error) {
+func (e *emitter) emit(ctx context.Context, pkg pipeline.PackagePlan, tree string, siblings []string) (*apk.PackageInfo, string, time.Duration, error) {
 	start := time.Now()
 	info, err := e.info(pkg)
 	if err != nil {
 		return nil, "", 0, err
 	}
 	if err := os.MkdirAll(tree, 0o755); err != nil {
+		return nil, "", 0, err
+	}
+	if err := e.analyze(ctx, pkg, info, tree, siblings); err != nil {
 		return nil, "", 0, err
 	}
 	e.loadIDs()
@@ -117,6 +125,28 @@ func (e *emitter) emit(pkg pipeline.PackagePlan, tree string) (*apk.PackageInfo,
 		return nil, "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
 	}
 	return info, path, time.Since(start), nil
+}
+
+// analyze adds the dependencies and provides found in the tree (shared
+// libraries, commands, pkg-config files, interpreters) to info, keeping the
+// recipe's own and dropping what the package satisfies itself.
+func (e *emitter) analyze(ctx context.Context, pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string, siblings []string) error {
+	opts := sca.Options{
+		Name: pkg.Name, Version: info.Version, Siblings: siblings,
+		Environment: e.envPkgs, Logger: e.log.With("package", pkg.Name),
+	}
+	if o := pkg.Options; o != nil {
+		opts.NoProvides, opts.NoDepends, opts.NoCommands = o.NoProvides, o.NoDepends, o.NoCommands
+		opts.NoVersionedShlibDeps = o.NoVersionedShlibDeps
+	}
+	res, err := sca.Analyze(ctx, tree, opts)
+	if err != nil {
+		return fmt.Errorf("scanning %s for dependencies: %w", pkg.Name, err)
+	}
+	for _, d := range sca.Merge(info, res) {
+		e.log.Debug("dependency dropped", "package", pkg.Name, "depend", d.Dep, "why", d.Reason)
+	}
+	return nil
 }
 
 // owner maps build-time ownership to package ownership: the build user

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/repo"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/sandbox"
@@ -25,6 +26,7 @@ type session struct {
 	started   bool
 	hit       bool // guest root came from the cache
 	overlay   *sandbox.Overlay
+	packages  []*apk.PackageInfo // installed in the guest root
 	log       *slog.Logger
 }
 
@@ -48,7 +50,7 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 	if err != nil {
 		return nil, fmt.Errorf("installing the build environment: %w", err)
 	}
-	s := &session{hit: hit, keep: opts.Keep, log: log}
+	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages}
 	if s.scratch, err = os.MkdirTemp("", "pestle-build-"); err != nil {
 		return nil, err
 	}
