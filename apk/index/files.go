@@ -1,0 +1,208 @@
+package index
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/keys"
+)
+
+// BuildOptions configure Build.
+type BuildOptions struct {
+	// Output is the index file to write.
+	Output string
+	// Merge keeps the records of Source (a missing Source is an empty
+	// index); without it the index holds only the given packages.
+	Merge bool
+	// Source is the index merged from; "" means Output.
+	Source string
+	// Keyring verifies Source; nil trusts it (its structure is still
+	// checked), as the user named it.
+	Keyring *keys.Keyring
+	// Arch, when set, skips packages of another architecture (noarch
+	// packages are kept: they install on every architecture).
+	Arch string
+	// SigningKey signs the index; nil writes it unsigned.
+	SigningKey *rsa.PrivateKey
+	// KeyName is the signature's key name, e.g. "melange.rsa.pub".
+	KeyName string
+	// Hash is the signature digest; 0 means SHA-256 (RSA256).
+	Hash crypto.Hash
+	// Description replaces the DESCRIPTION when not empty.
+	Description string
+	// SourceDateEpoch is the mtime of the tar entries.
+	SourceDateEpoch int64
+	// Logger receives progress lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// Skipped is a package file left out of the index.
+type Skipped struct {
+	File   string
+	Info   *apk.PackageInfo
+	Reason string
+}
+
+// BuildResult says what Build did.
+type BuildResult struct {
+	Added   []*apk.PackageInfo // indexed from the given files, in argument order
+	Skipped []Skipped          // files of another architecture
+	Total   int                // records in the written index
+}
+
+// Build reads the given .apk files (verifying their structure, datahash
+// and per-file checksums; signatures are not required), merges them into
+// the index as opts say and writes opts.Output atomically, holding the lock
+// of its directory. A package file that fails to read stops the whole
+// build before anything is written.
+func Build(files []string, opts BuildOptions) (*BuildResult, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Output == "" {
+		return nil, errors.New("no output index file given")
+	}
+	res := &BuildResult{}
+	infos, err := ReadPackages(files, log)
+	if err != nil {
+		return nil, err
+	}
+	var keep []*apk.PackageInfo
+	for i, p := range infos {
+		if opts.Arch != "" && p.Arch != opts.Arch && p.Arch != "noarch" {
+			res.Skipped = append(res.Skipped, Skipped{File: files[i], Info: p,
+				Reason: fmt.Sprintf("architecture %s, expected %s", p.Arch, opts.Arch)})
+			continue
+		}
+		keep = append(keep, p)
+	}
+
+	lock, err := Lock(filepath.Dir(opts.Output))
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	ix := &Index{}
+	if opts.Merge {
+		src := opts.Source
+		if src == "" {
+			src = opts.Output
+		}
+		old, err := ReadFile(src, opts.Keyring, opts.Keyring == nil)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			log.Info("no index to merge yet", "source", src)
+		case err != nil:
+			return nil, fmt.Errorf("merging: %w", err)
+		default:
+			log.Info("merging", "source", src, "packages", len(old.Packages), "signed_by", old.SignedBy)
+			ix = old
+		}
+	}
+	ix.Merge(keep...)
+	if opts.Description != "" {
+		ix.Description = opts.Description
+	}
+	if err := WriteFile(opts.Output, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch); err != nil {
+		return nil, err
+	}
+	res.Added = keep
+	res.Total = len(ix.Packages)
+	return res, nil
+}
+
+// ReadPackages reads the index records (with C: and S:) of .apk files,
+// using every CPU. The result is in the order of files.
+func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := make([]*apk.PackageInfo, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				log.Debug("reading package", "file", files[i])
+				pkg, err := apk.ReadFile(files[i], apk.ReadOptions{})
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", files[i], err)
+					continue
+				}
+				out[i] = pkg.Info
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SignResult says what SignFile did.
+type SignResult struct {
+	// Existing names the keys of the signatures the file had.
+	Existing []string
+	// Signed is false when the file was already signed and left alone.
+	Signed bool
+}
+
+// SignFile signs the index at path in place (atomically, under the lock
+// of its directory). An index that already carries a signature is left
+// alone unless force is set; then its signatures are removed and it is
+// signed again. The unsigned content must read as an index.
+func SignFile(path string, key *rsa.PrivateKey, keyName string, h crypto.Hash, force bool, sourceDateEpoch int64) (*SignResult, error) {
+	if key == nil {
+		return nil, errors.New("no signing key given")
+	}
+	lock, err := Lock(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sigs, unsigned, err := Split(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	res := &SignResult{}
+	for _, s := range sigs {
+		res.Existing = append(res.Existing, s.KeyName)
+	}
+	if len(sigs) > 0 && !force {
+		return res, nil
+	}
+	if _, err := readContent(unsigned); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sig, err := Sign(unsigned, key, keyName, h, sourceDateEpoch)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(path, sig, unsigned); err != nil {
+		return nil, err
+	}
+	res.Signed = true
+	return res, nil
+}

@@ -1,0 +1,41 @@
+//go:build unix
+
+package index
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Lock takes an exclusive advisory lock (flock) on <dir>/.pestle.lock,
+// creating the directory and the file if needed, and waits until it is
+// free. Every open of the file is locked independently, so the lock
+// serialises goroutines of one process as well as separate processes. The
+// lock does not nest: Update takes it itself, so do not hold it around a
+// call to Update.
+func Lock(dir string) (*DirLock, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("repository directory: %w", err)
+	}
+	path := filepath.Join(dir, LockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &DirLock{release: func() error {
+		// Closing the descriptor releases the flock.
+		return f.Close()
+	}}, nil
+}

@@ -1,0 +1,205 @@
+package index
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/keys"
+)
+
+// FileName is the index file name inside a repository arch directory.
+const FileName = "APKINDEX.tar.gz"
+
+// UpdateOptions tune Update.
+type UpdateOptions struct {
+	// Keyring verifies the existing index. Without one the existing file is
+	// trusted as the repository's own (its structure is still checked).
+	Keyring *keys.Keyring
+	// SigningKey signs the new index; nil writes it unsigned.
+	SigningKey *rsa.PrivateKey
+	// KeyName is the signature's key name, e.g. "melange.rsa.pub".
+	KeyName string
+	// Hash is the signature digest; 0 means SHA-256 (RSA256).
+	Hash crypto.Hash
+	// SourceDateEpoch is the mtime of the tar entries.
+	SourceDateEpoch int64
+	// Description replaces the DESCRIPTION when not empty; otherwise the
+	// existing one is kept.
+	Description string
+	// Logger receives debug lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// Update merges pkgs into <dir>/APKINDEX.tar.gz (creating it if missing)
+// while holding the directory's lock (see Lock), and replaces the file
+// atomically: temporary file, fsync, rename, fsync of dir. Concurrent
+// Update calls on one directory, from goroutines or processes, serialise,
+// so every package of every call ends up in the index. An existing index
+// that does not verify with opts.Keyring, or does not parse, is left
+// untouched and reported.
+func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	lock, err := Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+
+	path := filepath.Join(dir, FileName)
+	data, err := readFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		ix := &Index{Description: opts.Description}
+		ix.Merge(pkgs...)
+		log.Debug("creating index", "path", path, "adding", len(pkgs))
+		return WriteFile(path, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+	}
+	bad := func(err error) error {
+		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", path, err)
+	}
+	if err != nil {
+		return bad(err)
+	}
+	sigs, unsigned, err := Split(data)
+	if err != nil {
+		return bad(err)
+	}
+	if _, err := verify(sigs, unsigned, opts.Keyring, opts.Keyring == nil); err != nil {
+		return bad(err)
+	}
+	var text strings.Builder
+	desc, err := walkContent(unsigned, func(r io.Reader, size int64) error {
+		text.Grow(int(min(max(size, 0), 64<<20))) // the header's claim, within reason
+		_, err := io.Copy(&text, r)
+		return err
+	})
+	if err != nil {
+		return bad(err)
+	}
+	if opts.Description != "" {
+		desc = opts.Description
+	}
+
+	merged, err := mergeText(text.String(), pkgs, log)
+	if errors.Is(err, ErrFormat) {
+		return bad(err)
+	}
+	if err != nil {
+		return err
+	}
+	unsignedNew, err := marshalText(merged, desc, opts.SourceDateEpoch)
+	if err != nil {
+		return err
+	}
+	return writeSigned(path, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+}
+
+// mergeText merges pkgs into APKINDEX text and returns the new text. Text
+// that pestle wrote is merged record by record without re-rendering;
+// anything else is parsed and written in full. Both give the same bytes.
+func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) ([]byte, error) {
+	if recs, ok := scanCanonical(text); ok {
+		log.Debug("merging into the index", "existing", len(recs), "adding", len(pkgs))
+		recs, err := mergeRaw(recs, pkgs)
+		if err != nil {
+			return nil, err
+		}
+		return joinRecords(recs), nil
+	}
+	ix, err := ParseTextIndex(strings.NewReader(text))
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("merging into the index (full rewrite)", "existing", len(ix.Packages), "adding", len(pkgs))
+	ix.Merge(pkgs...)
+	var b bytes.Buffer
+	b.Grow(len(text) + 4096)
+	if err := ix.WriteText(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteFile writes ix to path atomically (see Write): the bytes go to a
+// temporary file in the same directory, which is synced and renamed over
+// path, and the directory is synced. A failure leaves path as it was.
+func WriteFile(path string, ix *Index, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+	unsigned, err := Marshal(ix, sourceDateEpoch)
+	if err != nil {
+		return err
+	}
+	return writeSigned(path, unsigned, key, keyName, h, sourceDateEpoch)
+}
+
+// writeSigned signs unsigned (when key is set) and writes the result to
+// path atomically.
+func writeSigned(path string, unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+	var sig []byte
+	var err error
+	if key != nil {
+		if sig, err = Sign(unsigned, key, keyName, h, sourceDateEpoch); err != nil {
+			return err
+		}
+	}
+	return writeAtomic(path, sig, unsigned)
+}
+
+// writeAtomic replaces path with the concatenation of parts.
+func writeAtomic(path string, parts ...[]byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
