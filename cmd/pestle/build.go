@@ -46,6 +46,16 @@ func newBuildCmd() *cobra.Command {
 				return err
 			}
 			o.Recipe = recipe
+			if !cmd.Flags().Changed("lint-require") {
+				o.LintRequire = nil
+			} else if o.LintRequire == nil {
+				o.LintRequire = []string{}
+			}
+			if !cmd.Flags().Changed("lint-warn") {
+				o.LintWarn = nil
+			} else if o.LintWarn == nil {
+				o.LintWarn = []string{}
+			}
 			o.NoIndex = !generateIndex
 			o.Keep = !rm
 			if buildDate != "" && os.Getenv("SOURCE_DATE_EPOCH") == "" {
@@ -108,6 +118,8 @@ func newBuildCmd() *cobra.Command {
 	f.BoolVarP(&o.Interactive, "interactive", "i", false, "drop into a shell in the sandbox when a step fails")
 	f.BoolVar(&o.Network, "network", false, "give the sandbox the host's network (off by default)")
 	f.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "accept unsigned or untrusted repository indexes")
+	f.StringSliceVar(&o.LintRequire, "lint-require", nil, "linters whose findings fail the build (default: melange's required set)")
+	f.StringSliceVar(&o.LintWarn, "lint-warn", nil, "linters whose findings are only warnings (default: melange's warning set)")
 	return cmd
 }
 

@@ -163,21 +163,33 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	outDir := filepath.Join(outBase, plan.Arch)
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
 		recipe: recipeBytes, guestFile: ses.guestFile, maint: opts.Namespace, tempDir: ses.scratch,
-		envPkgs: ses.packages, log: log}
+		envPkgs: ses.packages, log: log, sources: sr.sources,
+		lintRequire: opts.LintRequire, lintWarn: opts.LintWarn}
 	var infos []*apk.PackageInfo
 	trees := make([]string, len(plan.Packages))
 	for i, p := range plan.Packages {
 		trees[i] = filepath.Join(workspace, "melange-out", p.Name)
 	}
+	// Every tree is scanned, linted and given its SBOM before anything is
+	// written, so a lint failure leaves the output directory untouched.
+	t = time.Now()
 	for i, p := range plan.Packages {
 		siblings := append(append([]string(nil), trees[:i]...), trees[i+1:]...)
-		info, path, took, err := em.emit(ctx, p, trees[i], siblings)
+		info, err := em.prepare(ctx, p, trees[i], siblings)
 		if err != nil {
 			return nil, err
 		}
+		infos = append(infos, info)
+	}
+	phase(log, t, "scanned, linted and described packages", "packages", len(infos))
+	for i, p := range plan.Packages {
+		path, took, err := em.pack(p, infos[i], trees[i])
+		if err != nil {
+			return nil, err
+		}
+		info := infos[i]
 		log.Info("wrote package", "path", path, "bytes", info.FileSize, "installed", info.Size, "took", took.Round(time.Millisecond))
 		res.Packages = append(res.Packages, Written{Info: info, Path: path})
-		infos = append(infos, info)
 	}
 	if !opts.NoIndex {
 		t = time.Now()

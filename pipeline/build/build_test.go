@@ -63,14 +63,22 @@ func contents(t *testing.T, path, pub string) (*apk.Package, []string) {
 		t.Fatal(err)
 	}
 	var names []string
+	sboms := 0
 	pkg, err := apk.ReadFile(path, apk.ReadOptions{Keyring: kr, OnEntry: func(e apk.Entry) error {
-		if e.Type != tar.TypeDir {
+		switch {
+		case e.Type == tar.TypeDir:
+		case strings.HasPrefix(e.Name, "var/lib/db/sbom/"):
+			sboms++
+		default:
 			names = append(names, e.Name)
 		}
 		return nil
 	}})
 	if err != nil {
 		t.Fatalf("%s does not verify: %v", path, err)
+	}
+	if want := pkg.Info.Name + "-" + pkg.Info.Version + ".spdx.json"; sboms != 1 {
+		t.Errorf("%s holds %d SBOMs, want var/lib/db/sbom/%s", path, sboms, want)
 	}
 	sort.Strings(names)
 	return pkg, names
@@ -617,5 +625,38 @@ pipeline:
 	}
 	if _, err := os.Stat(filepath.Join(want, "melange-out", "ws", "usr", "share", "listing")); err != nil {
 		t.Errorf("kept workspace lacks the output tree: %v", err)
+	}
+}
+
+func TestBuildRequiredLintFails(t *testing.T) {
+	recipe := `package:
+  name: sloppy
+  version: 1.0.0
+  epoch: 0
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: mkdir -p ${{targets.destdir}}/usr/share/doc && echo ok > ${{targets.destdir}}/usr/share/doc/ok
+subpackages:
+  - name: sloppy-open
+    pipeline:
+      - runs: |
+          mkdir -p ${{targets.subpkgdir}}/usr/share/sloppy
+          echo x > ${{targets.subpkgdir}}/usr/share/sloppy/open
+          chmod 666 ${{targets.subpkgdir}}/usr/share/sloppy/open
+`
+	tb := newTestBuild(t, recipe)
+	_, err := tb.run(t)
+	if err == nil || !strings.Contains(err.Error(), "worldwrite") || !strings.Contains(err.Error(), "usr/share/sloppy/open") {
+		t.Fatalf("error %v, want the worldwrite linter naming the file", err)
+	}
+	if _, err := os.Stat(tb.opts.OutDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a build that failed lint wrote %s", tb.opts.OutDir)
+	}
+	// Disabled in the recipe, it is only a warning.
+	tb2 := newTestBuild(t, strings.Replace(recipe, "  - name: sloppy-open\n", "  - name: sloppy-open\n    checks:\n      disabled: [worldwrite]\n", 1))
+	if _, err := tb2.run(t); err != nil {
+		t.Fatalf("with checks.disabled: %v", err)
 	}
 }

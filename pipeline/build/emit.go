@@ -20,20 +20,22 @@ import (
 
 // emitter packs output trees into signed packages.
 type emitter struct {
-	plan      *pipeline.Plan
-	outDir    string // <out>/<arch>
-	key       *rsa.PrivateKey
-	keyName   string
-	sde       int64
-	recipe    []byte
-	guestFile func(rel string) string // the guest's files, for user and group names
-	maint     string
-	tempDir   string
-	envPkgs   []*apk.PackageInfo // installed in the build environment
-	log       *slog.Logger
-	users     map[int]string
-	groups    map[int]string
-	loadedID  bool
+	plan                  *pipeline.Plan
+	outDir                string // <out>/<arch>
+	key                   *rsa.PrivateKey
+	keyName               string
+	sde                   int64
+	recipe                []byte
+	guestFile             func(rel string) string // the guest's files, for user and group names
+	maint                 string
+	tempDir               string
+	envPkgs               []*apk.PackageInfo // installed in the build environment
+	sources               []Source           // fetched and checked out, for the SBOMs
+	lintRequire, lintWarn []string
+	log                   *slog.Logger
+	users                 map[int]string
+	groups                map[int]string
+	loadedID              bool
 }
 
 // info is the package metadata of one (sub)package plan.
@@ -97,22 +99,36 @@ func scripts(s *pipeline.Scriptlets) map[string][]byte {
 	return out
 }
 
-// emit packs the tree of pkg and writes it atomically into the output dir.
-func (e *emitter) emit(ctx context.Context, pkg pipeline.PackagePlan, tree string, siblings []string) (*apk.PackageInfo, string, time.Duration, error) {
-	start := time.Now()
+// prepare completes the output tree of pkg before it is packed: detected
+// dependencies go into its metadata, the linters run (a required finding
+// is an error), and its SBOM is written into the tree.
+func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree string, siblings []string) (*apk.PackageInfo, error) {
 	info, err := e.info(pkg)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
 	if err := os.MkdirAll(tree, 0o755); err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
 	if err := e.analyze(ctx, pkg, info, tree, siblings); err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
+	if err := e.lintTree(ctx, pkg, tree); err != nil {
+		return nil, err
+	}
+	if err := e.writeSBOM(pkg, info, tree); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// pack writes the prepared tree of pkg as a signed package, atomically,
+// into the output directory.
+func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string) (string, time.Duration, error) {
+	start := time.Now()
 	e.loadIDs()
 	path := filepath.Join(e.outDir, info.Filename())
-	err = apk.WriteFile(path, tree, info, apk.WriteOptions{
+	err := apk.WriteFile(path, tree, info, apk.WriteOptions{
 		SigningKey:      e.key,
 		KeyName:         e.keyName,
 		SourceDateEpoch: e.sde,
@@ -122,9 +138,9 @@ func (e *emitter) emit(ctx context.Context, pkg pipeline.PackagePlan, tree strin
 		TempDir:         e.tempDir,
 	})
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
+		return "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
 	}
-	return info, path, time.Since(start), nil
+	return path, time.Since(start), nil
 }
 
 // analyze adds the dependencies and provides found in the tree (shared

@@ -48,6 +48,9 @@ type Options struct {
 	PipelineDirs []string
 	VarsFile     string
 	BuildOptions []string
+	// LintRequire and LintWarn replace the default lists of linters that
+	// fail the build and that only warn (nil: the defaults).
+	LintRequire, LintWarn []string
 	// Network shares the host network with the sandbox.
 	Network bool
 	// Debug traces each shell command (set -x).

@@ -95,6 +95,7 @@ type stepRunner struct {
 
 // Source is a fetched artifact or checkout, for logs and the SBOM.
 type Source struct {
+	Package    string // the (sub)package whose pipeline has the step
 	Kind       string // "fetch" or "git-checkout"
 	URI        string
 	SHA256     string
@@ -104,6 +105,8 @@ type Source struct {
 	PurlVer    string
 	FromCache  bool
 	Repository string
+	Tag        string
+	Branch     string
 }
 
 func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
@@ -113,7 +116,7 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
 		name := stepName(s)
 		var err error
 		if s.Host != "" {
-			err = r.host(ctx, s)
+			err = r.host(ctx, pkg.Name, s)
 		} else {
 			err = r.sandbox(ctx, pkg.Name, name, s)
 		}
@@ -125,7 +128,7 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
 	return nil
 }
 
-func (r *stepRunner) host(ctx context.Context, s pipeline.Step) error {
+func (r *stepRunner) host(ctx context.Context, pkg string, s pipeline.Step) error {
 	dir, err := hostDir(r.workspace, s.WorkingDirectory)
 	if err != nil {
 		return err
@@ -140,7 +143,7 @@ func (r *stepRunner) host(ctx context.Context, s pipeline.Step) error {
 		if err != nil {
 			return err
 		}
-		r.sources = append(r.sources, Source{Kind: "fetch", URI: res.URI, SHA256: res.SHA256, SHA512: res.SHA512,
+		r.sources = append(r.sources, Source{Package: pkg, Kind: "fetch", URI: res.URI, SHA256: res.SHA256, SHA512: res.SHA512,
 			PurlName: res.PurlName, PurlVer: res.PurlVersion, FromCache: res.FromCache})
 	case "git-checkout":
 		in, err := source.GitFromWith(s.With)
@@ -151,7 +154,8 @@ func (r *stepRunner) host(ctx context.Context, s pipeline.Step) error {
 		if err != nil {
 			return err
 		}
-		r.sources = append(r.sources, Source{Kind: "git-checkout", URI: res.Repository, Repository: res.Repository, Commit: res.Commit})
+		r.sources = append(r.sources, Source{Package: pkg, Kind: "git-checkout", URI: res.Repository,
+			Repository: res.Repository, Commit: res.Commit, Tag: res.Tag, Branch: res.Branch})
 	default:
 		return fmt.Errorf("unknown host step %q", s.Host)
 	}
