@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pestle-dev/pestle/pipeline"
+)
+
+func init() { register(newCompileCmd) }
+
+type compileFlags struct {
+	arch         string
+	pipelineDirs []string
+	varsFile     string
+	buildOptions []string
+}
+
+func newCompileCmd() *cobra.Command {
+	var f compileFlags
+	cmd := &cobra.Command{
+		Use:   "compile RECIPE",
+		Short: "Print the compiled build plan of a recipe as JSON",
+		Long: `compile parses a melange recipe strictly, substitutes every variable for one
+architecture, expands data ranges, evaluates if: conditions and inlines uses:
+pipelines, then prints the resulting build plan as JSON. It runs nothing.
+Every problem found is reported (file:line:col) and the exit code is 1.`,
+		Example: `  pestle compile melange.yaml
+  pestle compile melange.yaml --arch aarch64 --pipeline-dir ./pipelines
+  pestle compile melange.yaml --vars-file vars.yaml --build-option with-tests`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCompile(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.arch, "arch", "", "architecture to compile for (x86_64, aarch64, amd64, arm64, …; default: the host's)")
+	fl.StringSliceVar(&f.pipelineDirs, "pipeline-dir", nil, "directory of uses: pipelines, searched before the built-in ones (repeatable)")
+	fl.StringVar(&f.varsFile, "vars-file", "", "YAML map of variables merged over the recipe's vars")
+	fl.StringSliceVar(&f.buildOptions, "build-option", nil, "build option (from the recipe's options:) to enable (repeatable)")
+	return cmd
+}
+
+func runCompile(cmd *cobra.Command, file string, f compileFlags) error {
+	plan, err := compileRecipe(file, f)
+	if err != nil {
+		var list pipeline.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintln(cmd.ErrOrStderr(), e)
+			}
+			return exitError{code: 1, msg: fmt.Sprintf("%s: %d error(s)", file, len(list))}
+		}
+		return exitError{code: 1, msg: err.Error()}
+	}
+	out, err := plan.JSON()
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
+
+func compileRecipe(file string, f compileFlags) (*pipeline.Plan, error) {
+	r, err := pipeline.Load(file, pipeline.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Compile(r, pipeline.CompileOptions{
+		Arch:         f.arch,
+		PipelineDirs: f.pipelineDirs,
+		VarsFile:     f.varsFile,
+		BuildOptions: f.buildOptions,
+	})
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeRecipe(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCompileCommand(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "pipelines")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeRecipe(t, pdir, "greet.yaml", "inputs:\n  who: {default: world}\npipeline:\n  - runs: echo hello ${{inputs.who}}\n")
+	writeRecipe(t, dir, "vars.yaml", "who: vars-file\n")
+	recipe := writeRecipe(t, dir, "melange.yaml", `package:
+  name: hello
+  version: 1.10
+  epoch: 1
+options:
+  loud:
+    vars:
+      shout: "yes"
+vars:
+  shout: "no"
+  who: recipe
+pipeline:
+  - uses: greet
+    with:
+      who: ${{vars.who}} ${{build.arch}} ${{vars.shout}}
+`)
+	out, err := execCLI(t, "compile", recipe, "--arch", "arm64", "--pipeline-dir", pdir,
+		"--vars-file", filepath.Join(dir, "vars.yaml"), "--build-option", "loud")
+	if err != nil {
+		t.Fatalf("compile: %v\n%s", err, out)
+	}
+	var plan struct {
+		Arch    string
+		Package struct {
+			Version     string
+			FullVersion string `json:"full-version"`
+		}
+		Packages []struct {
+			Steps []struct {
+				Script string
+				Line   int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if plan.Arch != "aarch64" || plan.Package.FullVersion != "1.10-r1" {
+		t.Errorf("arch %q full-version %q", plan.Arch, plan.Package.FullVersion)
+	}
+	if s := plan.Packages[0].Steps[0]; s.Script != "echo hello vars-file aarch64 yes" || s.Line != 13 {
+		t.Errorf("step = %+v", s)
+	}
+}
+
+func TestCompileCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "melange.yaml", `package:
+  name: broken
+  version: 1.0.0
+  epoch: 0
+pipline: []
+pipeline:
+  - run: make
+`)
+	out, err := execCLI(t, "compile", recipe)
+	var ex exitError
+	if !errors.As(err, &ex) || ex.code != 1 {
+		t.Fatalf("want exit code 1, got %v", err)
+	}
+	for _, want := range []string{
+		`melange.yaml:5:1: unknown key "pipline" in the top level; did you mean "pipeline"?`,
+		`melange.yaml:7:5: unknown key "run" in pipeline[0]; did you mean "runs"?`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(ex.msg, "2 error(s)") {
+		t.Errorf("summary %q", ex.msg)
+	}
+	if _, err := execCLI(t, "compile", filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("missing recipe compiled")
+	}
+	if _, err := execCLI(t, "compile", recipe, "--arch", "vax"); err == nil {
+		t.Error("unknown arch accepted")
+	}
+}
