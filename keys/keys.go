@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // MinBits is the smallest RSA modulus accepted for new keys.
@@ -178,4 +179,18 @@ func Digest(h crypto.Hash, data []byte) []byte {
 	w := h.New()
 	w.Write(data)
 	return w.Sum(nil)
+}
+
+// KeyName is the name a signature made with the private key file at path
+// carries, as melange names it: the file's base name plus ".pub" (so
+// melange.rsa signs as melange.rsa.pub, and installers look for
+// /etc/apk/keys/melange.rsa.pub). warning is non-empty when the name will
+// trouble installers: apko refuses index signatures whose key name does not
+// end in ".rsa.pub".
+func KeyName(path string) (name, warning string) {
+	name = filepath.Base(path) + ".pub"
+	if !strings.HasSuffix(name, ".rsa.pub") {
+		warning = fmt.Sprintf("signing key %s does not end in .rsa: signatures will name %q, which apko refuses; rename the key to NAME.rsa (and its public key to NAME.rsa.pub)", path, name)
+	}
+	return name, warning
 }

@@ -176,3 +176,19 @@ func TestLoadKeyringFixtures(t *testing.T) {
 		t.Errorf("private key in keyring: %v, want a clear error", err)
 	}
 }
+
+func TestKeyName(t *testing.T) {
+	for path, want := range map[string]struct {
+		name string
+		warn bool
+	}{
+		"melange.rsa":             {"melange.rsa.pub", false},
+		"/keys/local-melange.rsa": {"local-melange.rsa.pub", false},
+		"signing.pem":             {"signing.pem.pub", true},
+	} {
+		name, warning := KeyName(path)
+		if name != want.name || (warning != "") != want.warn {
+			t.Errorf("KeyName(%q) = %q, %q; want %q, warning %v", path, name, warning, want.name, want.warn)
+		}
+	}
+}

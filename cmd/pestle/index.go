@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -61,7 +60,7 @@ mtimes (default 0).`,
 				if opts.SigningKey, err = keys.LoadPrivate(o.signingKey); err != nil {
 					return err
 				}
-				opts.KeyName = filepath.Base(o.signingKey) + ".pub"
+				opts.KeyName = signingKeyName(o.signingKey)
 			}
 			res, err := index.Build(args, opts)
 			if err != nil {

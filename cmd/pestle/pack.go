@@ -99,7 +99,7 @@ func runPack(cmd *cobra.Command, dir string, f packFlags) error {
 		if err != nil {
 			return err
 		}
-		opts.SigningKey, opts.KeyName = key, filepath.Base(f.signingKey)+".pub"
+		opts.SigningKey, opts.KeyName = key, signingKeyName(f.signingKey)
 		signed = "signed with " + opts.KeyName
 	}
 	out := f.output

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pestle-dev/pestle/keys"
 )
 
 type globalFlags struct {
@@ -63,4 +65,14 @@ func logger() *slog.Logger {
 // printf writes a line for the user on stdout.
 func printf(cmd *cobra.Command, format string, args ...any) {
 	fmt.Fprintf(cmd.OutOrStdout(), format, args...)
+}
+
+// signingKeyName is the name signatures made with the key file carry; a
+// name that installers will trouble over is warned about.
+func signingKeyName(path string) string {
+	name, warning := keys.KeyName(path)
+	if warning != "" {
+		logger().Warn(warning)
+	}
+	return name
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto"
-	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -32,7 +31,7 @@ Packages are signed in parallel.`,
 			if err != nil {
 				return err
 			}
-			keyName := filepath.Base(signingKey) + ".pub"
+			keyName := signingKeyName(signingKey)
 			errs := parallel(len(args), func(i int) error {
 				return apk.ResignFile(args[i], key, keyName, crypto.SHA256)
 			})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,7 +36,7 @@ mtime (default 0).`,
 			if err != nil {
 				return err
 			}
-			keyName := filepath.Base(signingKey) + ".pub"
+			keyName := signingKeyName(signingKey)
 			res, err := index.SignFile(args[0], key, keyName, 0, force, epoch)
 			if err != nil {
 				return err

@@ -78,7 +78,10 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		if key, err = keys.LoadPrivate(opts.SigningKey); err != nil {
 			return nil, err
 		}
-		keyName = filepath.Base(opts.SigningKey) + ".pub"
+		var warning string
+		if keyName, warning = keys.KeyName(opts.SigningKey); warning != "" {
+			log.Warn(warning)
+		}
 	}
 	recipeBytes, err := os.ReadFile(opts.Recipe)
 	if err != nil {
