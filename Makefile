@@ -6,7 +6,7 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME  ?= 3s
 
-.PHONY: all build deps demo test test-short fuzz bench lint clean
+.PHONY: all build deps demo test test-short fuzz bench lint clean apkocheck
 
 all: build
 
@@ -37,9 +37,6 @@ fuzz:
 	  done; \
 	done
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-
 # The first-run experience: the tool, a signing key, a local base repository
 # bootstrapped from this host (busybox + go), then the example package.
 ARCH      := $(shell uname -m | sed 's/arm64/aarch64/')
@@ -67,6 +64,27 @@ demo: deps build melange.rsa $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
 	@echo "    repositories: [$(CURDIR)/packages, $(CURDIR)/$(DEMO_BASE)]"
 	@echo "    keyring: [$(CURDIR)/melange.rsa.pub, $(CURDIR)/$(DEMO_BASE)/pestle-base.rsa.pub]"
 	@echo "    packages: [hello-server]"
+
+# Go benchmarks, then end-to-end timings of bin/pestle against the local
+# base repository, as markdown tables (see scripts/bench). Slow inputs are
+# cached in BENCH_DIR, outside the tree. Only one half: BENCH_GO=0 or
+# BENCH_E2E=0.
+BENCH_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pestle-bench
+BENCH_RUNS  ?= 15
+BENCH_COUNT ?= 3
+BENCH_TIME  ?= 300ms
+BENCH_GO    ?= 1
+BENCH_E2E   ?= 1
+
+bench: build $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
+	GO=$(GO) BENCH_DIR=$(BENCH_DIR) BENCH_RUNS=$(BENCH_RUNS) BENCH_COUNT=$(BENCH_COUNT) \
+	  BENCH_TIME=$(BENCH_TIME) BENCH_GO=$(BENCH_GO) BENCH_E2E=$(BENCH_E2E) \
+	  scripts/bench $(BIN) $(DEMO_BASE)
+
+# Packages, index and installed database checked against apko's APK
+# implementation (its own module: the first run downloads it, ~1.5 min).
+apkocheck:
+	scripts/apkocheck
 
 clean:
 	rm -rf bin .demo
