@@ -67,10 +67,20 @@ func Select(ctx context.Context, req Request) (*Selection, error) {
 		if err != nil {
 			return nil, err
 		}
+		usable := make([]*apk.PackageInfo, 0, len(ix.Packages))
 		for _, p := range ix.Packages {
+			// A record with field letters apk does not know is
+			// uninstallable, as in apk-tools.
+			if why, bad := ix.Uninstallable[p]; bad {
+				if l := ropts.Logger; l != nil {
+					l.Debug("skipping uninstallable index record", "package", p.Name+"-"+p.Version, "unknown", why)
+				}
+				continue
+			}
 			sel.from[p] = r
+			usable = append(usable, p)
 		}
-		lists = append(lists, ix.Packages)
+		lists = append(lists, usable)
 	}
 	sol, err := resolve.Resolve(req.World, lists, resolve.Options{Arch: ropts.Arch, Logger: ropts.Logger})
 	if err != nil {
