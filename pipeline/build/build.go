@@ -128,7 +128,8 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		if src == "" {
 			src = filepath.Dir(opts.Recipe)
 		}
-		n, err := populate(src, workspace, outBase, opts.WorkspaceDir, opts.cacheDir())
+		apkCache, _ := opts.apkCacheDir()
+		n, err := populate(src, workspace, outBase, opts.WorkspaceDir, opts.cacheDir(), apkCache, ses.scratch)
 		if err != nil {
 			return nil, fmt.Errorf("copying the source dir into the workspace: %w", err)
 		}

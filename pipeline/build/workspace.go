@@ -97,7 +97,9 @@ func populate(srcDir, workspace string, exclude ...string) (int, error) {
 		return 0, err
 	}
 	skipAbs := map[string]bool{}
-	for _, e := range exclude {
+	// The workspace itself may live inside the source dir (a TMPDIR or
+	// --workspace-dir there): never copy it into itself.
+	for _, e := range append(exclude, workspace) {
 		if a, err := filepath.Abs(e); err == nil {
 			skipAbs[a] = true
 		}

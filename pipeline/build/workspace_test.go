@@ -122,3 +122,20 @@ func TestCopyTreeKeepsModesLinksAndHardLinks(t *testing.T) {
 	os.Chmod(filepath.Join(src, "ro"), 0o755)
 	os.Chmod(filepath.Join(dst, "ro"), 0o755)
 }
+
+// A workspace (or temporary dir) inside the source dir is not copied into
+// itself.
+func TestPopulateSkipsWorkspaceInsideSource(t *testing.T) {
+	src := t.TempDir()
+	write(t, filepath.Join(src, "main.c"), "int main;", 0o644)
+	ws := filepath.Join(src, "tmp", "pestle-build-1", "workspace")
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := populate(src, ws, filepath.Join(src, "tmp", "pestle-build-1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(listTree(t, ws), " "); got != "main.c tmp/" {
+		t.Errorf("workspace holds %q", got)
+	}
+}
