@@ -8,44 +8,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// fixturesDir finds shared/fixtures: walk up to the directory holding
-// go.mod, then ../shared/fixtures.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		t.Fatalf("fixtures not found at %s (CI clones the repo next to shared/): %v", fx, err)
-	}
-	return fx
-}
-
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	return filepath.Join(fixturesDir(t), rel)
-}
-
 func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixture(t, rel))
+	b, err := os.ReadFile(fixture.Path(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -77,7 +78,7 @@ func TestReadFixturesVerify(t *testing.T) {
 }
 
 func TestReadFixtureControlAndPKGINFO(t *testing.T) {
-	pkg, err := ReadFile(fixture(t, "alpine-316/alpine-baselayout-3.2.0-r23.apk"), ReadOptions{})
+	pkg, err := ReadFile(fixture.Path(t, "alpine-316/alpine-baselayout-3.2.0-r23.apk"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestReadFixtureControlAndPKGINFO(t *testing.T) {
 	if sig.KeyName != "alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub" || sig.Hash != crypto.SHA1 || len(sig.Value) != 512 {
 		t.Errorf("signature %s %v %d bytes", sig.KeyName, sig.Hash, len(sig.Value))
 	}
-	pkg, err = ReadFile(fixture(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"), ReadOptions{})
+	pkg, err = ReadFile(fixture.Path(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +113,14 @@ func TestReadFixturesTrust(t *testing.T) {
 	unrelated := keyringOf(t, "alpine-316/alpine-devel@lists.alpinelinux.org-4a6a0840.rsa.pub")
 	for _, fx := range fixturePackages {
 		t.Run("untrusted/"+fx.pkgver, func(t *testing.T) {
-			_, err := ReadFile(fixture(t, fx.file), ReadOptions{Keyring: unrelated})
+			_, err := ReadFile(fixture.Path(t, fx.file), ReadOptions{Keyring: unrelated})
 			if !errors.Is(err, keys.ErrUntrusted) || errors.Is(err, keys.ErrBadSignature) || errors.Is(err, ErrCorrupted) {
 				t.Fatalf("err = %v, want only untrusted", err)
 			}
 			if !strings.HasPrefix(err.Error(), fx.pkgver+": untrusted signature: ") {
 				t.Errorf("message %q does not name the package", err)
 			}
-			pkg, err := ReadFile(fixture(t, fx.file), ReadOptions{Keyring: unrelated, AllowUntrusted: true})
+			pkg, err := ReadFile(fixture.Path(t, fx.file), ReadOptions{Keyring: unrelated, AllowUntrusted: true})
 			if err != nil || pkg.Verified != "" {
 				t.Fatalf("AllowUntrusted: %v (verified %q)", err, pkg.Verified)
 			}
@@ -127,7 +128,7 @@ func TestReadFixturesTrust(t *testing.T) {
 	}
 	// hello-wolfi is signed .SIGN.RSA.melange.rsa.pub by another key than
 	// the melange-repo key of the same name.
-	_, err := ReadFile(fixture(t, "wolfi/hello-wolfi-2.12.1-r0.apk"), ReadOptions{Keyring: keyringOf(t, "melange-repo/melange.rsa.pub")})
+	_, err := ReadFile(fixture.Path(t, "wolfi/hello-wolfi-2.12.1-r0.apk"), ReadOptions{Keyring: keyringOf(t, "melange-repo/melange.rsa.pub")})
 	if !errors.Is(err, keys.ErrBadSignature) || errors.Is(err, keys.ErrUntrusted) {
 		t.Fatalf("err = %v, want bad signature", err)
 	}
@@ -198,7 +199,7 @@ func TestReadTruncated(t *testing.T) {
 }
 
 func TestReadExpectChecksum(t *testing.T) {
-	path := fixture(t, "melange-repo/x86_64/replayout-1.0.0-r0.apk")
+	path := fixture.Path(t, "melange-repo/x86_64/replayout-1.0.0-r0.apk")
 	good, _ := base64.StdEncoding.DecodeString("1/HhSewwwOXgl0r0ffb0O0BRtYc=")
 	if _, err := ReadFile(path, ReadOptions{ExpectChecksum: good}); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 const goldenEpoch = 1700000000
@@ -159,24 +161,6 @@ func members(t testing.TB, data []byte) [][]byte {
 	return out
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./apk -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
-}
-
 func TestWriteGolden(t *testing.T) {
 	data, info := writeGolden(t)
 	ms := members(t, data)
@@ -187,11 +171,11 @@ func TestWriteGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "hello.PKGINFO", pkg.PKGINFO)
-	checkGolden(t, "hello.control.txt", []byte(listing(t, append(bytes.Clone(ms[0]), ms[1]...))))
-	checkGolden(t, "hello.data.txt", []byte(listing(t, ms[2])))
+	fixture.Golden(t, filepath.Join("testdata", "golden", "hello.PKGINFO"), pkg.PKGINFO, *update)
+	fixture.Golden(t, filepath.Join("testdata", "golden", "hello.control.txt"), []byte(listing(t, append(bytes.Clone(ms[0]), ms[1]...))), *update)
+	fixture.Golden(t, filepath.Join("testdata", "golden", "hello.data.txt"), []byte(listing(t, ms[2])), *update)
 	sum := sha256.Sum256(data)
-	checkGolden(t, "hello.apk.sha256", []byte(hex.EncodeToString(sum[:])+"\n"))
+	fixture.Golden(t, filepath.Join("testdata", "golden", "hello.apk.sha256"), []byte(hex.EncodeToString(sum[:])+"\n"), *update)
 
 	// The facts the golden files rest on.
 	ds := sha256.Sum256(ms[2])
@@ -323,7 +307,7 @@ func TestInstalledSizeMatchesMelange(t *testing.T) {
 	for _, fx := range fixturePackages[:3] {
 		t.Run(fx.pkgver, func(t *testing.T) {
 			root := t.TempDir()
-			pkg, err := ReadFile(fixture(t, fx.file), ReadOptions{ExtractTo: root})
+			pkg, err := ReadFile(fixture.Path(t, fx.file), ReadOptions{ExtractTo: root})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,13 +2,13 @@ package pipeline
 
 import (
 	"bufio"
-	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/recipes")
@@ -79,41 +79,6 @@ func compileFile(t *testing.T, dir, file string) (*Plan, error) {
 	return Compile(r, opts)
 }
 
-func checkGolden(t *testing.T, golden string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pipeline -run TestRecipes -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the compiled output (-update rewrites it):\n%s", golden, firstDiff(want, got))
-	}
-}
-
-// firstDiff shows the first differing line of two texts.
-func firstDiff(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + a + "\n  got:  " + b
-		}
-	}
-	return "(same lines, different bytes)"
-}
-
 // TestRecipesOK compiles every testdata/recipes/ok/NAME.yaml and compares
 // the plan with NAME.plan.json.
 func TestRecipesOK(t *testing.T) {
@@ -139,7 +104,7 @@ func TestRecipesOK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, strings.TrimSuffix(f, ".yaml")+".plan.json", got)
+			fixture.Golden(t, strings.TrimSuffix(f, ".yaml")+".plan.json", got, *update)
 		})
 	}
 }
@@ -165,7 +130,7 @@ func TestRecipesBad(t *testing.T) {
 			if err == nil {
 				t.Fatal("compiled without error; a bad recipe must fail")
 			}
-			checkGolden(t, strings.TrimSuffix(f, ".yaml")+".err", []byte(err.Error()+"\n"))
+			fixture.Golden(t, strings.TrimSuffix(f, ".yaml")+".err", []byte(err.Error()+"\n"), *update)
 		})
 	}
 }

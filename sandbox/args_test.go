@@ -2,11 +2,12 @@ package sandbox
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -80,22 +81,7 @@ func TestArgsGolden(t *testing.T) {
 			for _, a := range args {
 				got.WriteString(strconv.Quote(a) + "\n")
 			}
-			path := filepath.Join("testdata", "args", c.name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("bwrap args differ from %s (run go test -update after checking):\ngot:\n%s\nwant:\n%s", path, got.String(), want)
-			}
+			fixture.Golden(t, filepath.Join("testdata", "args", c.name+".golden"), []byte(got.String()), *update)
 		})
 	}
 }

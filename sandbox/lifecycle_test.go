@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,8 +195,12 @@ func TestOverlayRootKeepsLowerUnchanged(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(scratch, "upper", "opt", "new", "file")); err != nil {
 		t.Errorf("the change is not in the upper layer: %v", err)
 	}
-	// The mount never reached the host's mount table.
-	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	// The mount never reached the host's mount table. This thread is not
+	// the runner's (which may have been the process's main thread, so
+	// /proc/self would show its namespace).
+	runtime.LockOSThread()
+	mounts, _ := os.ReadFile("/proc/thread-self/mountinfo")
+	runtime.UnlockOSThread()
 	if bytes.Contains(mounts, []byte(spec.Root)) {
 		t.Errorf("the overlay is visible in the host's mount table")
 	}

@@ -34,31 +34,49 @@ type mountNS struct {
 func newMountNS(setup func() error) (*mountNS, error) {
 	ns := &mountNS{work: make(chan func())}
 	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread dies with this goroutine rather than
-		// going back to the scheduler with a different mount namespace.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
-			errc <- fmt.Errorf("sandbox: private mount namespace: %w", err)
-			return
-		}
-		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			errc <- fmt.Errorf("sandbox: private mount namespace: %w", err)
-			return
-		}
-		if err := setup(); err != nil {
-			errc <- err
-			return
-		}
-		errc <- nil
-		for f := range ns.work {
-			f()
-		}
-	}()
+	go ns.run(setup, errc, 0)
 	if err := <-errc; err != nil {
 		return nil, err
 	}
 	return ns, nil
+}
+
+// run is the namespace's thread. It is never the process's main thread:
+// Go keeps a main thread whose locked goroutine ended instead of ending it,
+// and its mount namespace would then outlive the runner.
+func (ns *mountNS) run(setup func() error, errc chan<- error, depth int) {
+	// Never unlocked: the thread dies with this goroutine rather than
+	// going back to the scheduler with a different mount namespace.
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() && depth == 0 {
+		// Hold the main thread while a new goroutine, which therefore
+		// runs on another thread, takes over.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			ns.run(setup, errc, 1)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
+		errc <- fmt.Errorf("sandbox: private mount namespace: %w", err)
+		return
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		errc <- fmt.Errorf("sandbox: private mount namespace: %w", err)
+		return
+	}
+	if err := setup(); err != nil {
+		errc <- err
+		return
+	}
+	errc <- nil
+	for f := range ns.work {
+		f()
+	}
 }
 
 // do runs f on the namespace's thread and waits for it.

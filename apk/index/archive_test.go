@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -37,24 +37,6 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 
 func testKeyring(t testing.TB) *keys.Keyring {
 	return keyring(t, "testdata/test.rsa.pub")
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update if the change is intended):\n%s", name, firstDiff(got, want))
-	}
 }
 
 func firstDiff(got, want []byte) string {
@@ -119,7 +101,7 @@ func TestGoldenText(t *testing.T) {
 	if err := sampleIndex().WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "APKINDEX", b.Bytes())
+	fixture.Golden(t, filepath.Join("testdata", "golden", "APKINDEX"), b.Bytes(), *update)
 }
 
 func TestGoldenArchive(t *testing.T) {
@@ -130,9 +112,9 @@ func TestGoldenArchive(t *testing.T) {
 	if err := Write(&unsigned, sampleIndex(), nil, "", 0, goldenEpoch); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "APKINDEX.tar.gz", signed.Bytes())
-	golden(t, "listing-signed.txt", []byte(listing(t, signed.Bytes())))
-	golden(t, "listing-unsigned.txt", []byte(listing(t, unsigned.Bytes())))
+	fixture.Golden(t, filepath.Join("testdata", "golden", "APKINDEX.tar.gz"), signed.Bytes(), *update)
+	fixture.Golden(t, filepath.Join("testdata", "golden", "listing-signed.txt"), []byte(listing(t, signed.Bytes())), *update)
+	fixture.Golden(t, filepath.Join("testdata", "golden", "listing-unsigned.txt"), []byte(listing(t, unsigned.Bytes())), *update)
 	if !bytes.HasSuffix(signed.Bytes(), unsigned.Bytes()) {
 		t.Error("the signed index is not the signature member followed by the unsigned index")
 	}
@@ -293,7 +275,7 @@ func rawSigEntry(s apk.Signature) ([]byte, error) {
 }
 
 func TestSplit(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	data := mustRead(t, filepath.Join(fx, "alpine-316/APKINDEX.tar.gz"))
 	sigs, unsigned, err := Split(data)
 	if err != nil {

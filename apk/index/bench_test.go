@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -122,7 +123,7 @@ func BenchmarkRead5000(b *testing.B) {
 
 // BenchmarkReadAlpine316 reads and verifies the real 4,929-package index.
 func BenchmarkReadAlpine316(b *testing.B) {
-	dir := filepath.Join(fixtures(b), "alpine-316")
+	dir := fixture.Path(b, "alpine-316")
 	kr := keyring(b, filepath.Join(dir, "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub"))
 	for b.Loop() {
 		if _, err := ReadFile(filepath.Join(dir, FileName), kr, false); err != nil {
@@ -135,7 +136,7 @@ func BenchmarkReadAlpine316(b *testing.B) {
 // part of "index from scratch" that depends on package files): 500 copies
 // of a small melange package.
 func BenchmarkReadPackages500(b *testing.B) {
-	src := mustRead(b, filepath.Join(fixtures(b), "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"))
+	src := mustRead(b, fixture.Path(b, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"))
 	dir := b.TempDir()
 	files := make([]string, 500)
 	for i := range files {

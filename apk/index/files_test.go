@@ -10,11 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
 func melangeAPKs(t testing.TB) []string {
-	dir := filepath.Join(fixtures(t), "melange-repo", "x86_64")
+	dir := fixture.Path(t, "melange-repo", "x86_64")
 	files, err := filepath.Glob(filepath.Join(dir, "*.apk"))
 	if err != nil || len(files) != 3 {
 		t.Fatalf("melange fixture packages: %v %v", files, err)
@@ -26,7 +27,7 @@ func melangeAPKs(t testing.TB) []string {
 // compares every field melange derives from the package with melange's own
 // index of them.
 func TestIndexMelangePackages(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	out := filepath.Join(t.TempDir(), "APKINDEX.tar.gz")
 	res, err := Build(melangeAPKs(t), BuildOptions{Output: out, SigningKey: testKey(t), KeyName: "test.rsa.pub"})
 	if err != nil {
@@ -137,7 +138,7 @@ func TestBuildRefusesBrokenPackage(t *testing.T) {
 func TestSignFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "APKINDEX.tar.gz")
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	orig := mustRead(t, filepath.Join(fx, "melange-repo/x86_64/APKINDEX.tar.gz"))
 	if err := os.WriteFile(path, orig, 0o644); err != nil {
 		t.Fatal(err)

@@ -9,32 +9,9 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
-
-// fixtures returns ../shared/fixtures next to the module root.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		t.Fatalf("fixtures: %v (expected ../shared/fixtures beside the module root)", err)
-	}
-	return fx
-}
 
 func keyring(t testing.TB, pubs ...string) *keys.Keyring {
 	t.Helper()
@@ -55,7 +32,7 @@ func q1(t testing.TB, s string) []byte {
 }
 
 func TestReadAlpine316(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	dir := filepath.Join(fx, "alpine-316")
 	path := filepath.Join(dir, "APKINDEX.tar.gz")
 	good := filepath.Join(dir, "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub")
@@ -132,7 +109,7 @@ func TestReadAlpine316(t *testing.T) {
 }
 
 func TestReadSignedFixtures(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	for _, tc := range []struct {
 		name, index, pub, signer string
 		count                    int
@@ -168,7 +145,7 @@ func TestReadSignedFixtures(t *testing.T) {
 }
 
 func TestMelangeFixtureRecord(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	ix, err := ReadFile(filepath.Join(fx, "melange-repo/x86_64/APKINDEX.tar.gz"), keyring(t, filepath.Join(fx, "melange-repo/melange.rsa.pub")), false)
 	if err != nil {
 		t.Fatal(err)

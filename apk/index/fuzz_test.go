@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // fixtureText returns the APKINDEX text inside an index file, cut to at
@@ -40,7 +42,7 @@ func fixtureText(t testing.TB, path string, limit int) []byte {
 }
 
 func FuzzParseText(f *testing.F) {
-	fx := fixtures(f)
+	fx := fixture.Dir(f)
 	f.Add(fixtureText(f, filepath.Join(fx, "alpine-316/APKINDEX.tar.gz"), 30))
 	f.Add(fixtureText(f, filepath.Join(fx, "melange-repo/x86_64/APKINDEX.tar.gz"), 10))
 	f.Add(mustRead(f, "testdata/golden/APKINDEX"))
@@ -83,7 +85,7 @@ func FuzzParseText(f *testing.F) {
 }
 
 func FuzzRead(f *testing.F) {
-	fx := fixtures(f)
+	fx := fixture.Dir(f)
 	f.Add(mustRead(f, filepath.Join(fx, "melange-repo/x86_64/APKINDEX.tar.gz")))
 	f.Add(mustRead(f, filepath.Join(fx, "rsa256-signed/APKINDEX.tar.gz")))
 	f.Add(mustRead(f, "testdata/golden/APKINDEX.tar.gz"))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // fullRewrite is what Update must be equivalent to: read everything,
@@ -82,7 +83,7 @@ func TestScanCanonical(t *testing.T) {
 // read + Merge + write, on indexes that take the fast path (written by
 // pestle) and on ones that do not (melange's, Alpine's).
 func TestUpdateMatchesFullRewrite(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	var ours bytes.Buffer
 	if err := Write(&ours, &Index{Description: "d", Packages: benchPackages(300)}, testKey(t), "test.rsa.pub", 0, 0); err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ func FuzzScanCanonical(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(ours.Bytes())
-	f.Add(fixtureText(f, filepath.Join(fixtures(f), "alpine-316/APKINDEX.tar.gz"), 10))
+	f.Add(fixtureText(f, fixture.Path(f, "alpine-316/APKINDEX.tar.gz"), 10))
 	f.Add([]byte("C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nP:a\nV:1\nS:1\nI:2\nT:\nU:\nL:\nD:a b\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, ok := scanCanonical(string(data))

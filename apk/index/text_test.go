@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 func sum(s string) []byte {
@@ -234,7 +235,7 @@ func TestWriteTextVersionOrder(t *testing.T) {
 // TestAlpineRoundTrip writes the real Alpine index as text and reads it
 // back: every record must survive field for field.
 func TestAlpineRoundTrip(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	ix, err := ReadFile(fx+"/alpine-316/APKINDEX.tar.gz", nil, true)
 	if err != nil {
 		t.Fatal(err)

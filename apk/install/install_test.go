@@ -52,26 +52,6 @@ func pkgs(t *testing.T, names ...string) []Package {
 	return out
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestInstallFixtureRepository(t *testing.T) {
 	root := t.TempDir()
 	keyPEM, err := os.ReadFile(fixture.Path(t, "melange-repo", "melange.rsa.pub"))
@@ -105,7 +85,7 @@ func TestInstallFixtureRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "installed.golden", db)
+	fixture.Golden(t, filepath.Join("testdata", "installed.golden"), db, *update)
 	recs := strings.Split(strings.TrimSuffix(string(db), "\n"), "\n\n")
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want 3", len(recs))

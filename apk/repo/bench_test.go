@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -12,7 +13,7 @@ import (
 // conditional request on loopback, then the cached file is hashed, its
 // signature verified and its records parsed.
 func BenchmarkIndexFromCache(b *testing.B) {
-	fx := fixtures(b)
+	fx := fixture.Dir(b)
 	alpineIndex, err := os.ReadFile(filepath.Join(fx, "alpine-316", "APKINDEX.tar.gz"))
 	if err != nil {
 		b.Fatal(err)

@@ -8,11 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
 func TestLoadKeyring(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	s := newServer(t)
 	keyURL := s.URL + "/os/melange.rsa.pub"
 	alpineDir := filepath.Join(fx, "alpine-316")
@@ -95,7 +96,7 @@ func TestLoadKeyringErrors(t *testing.T) {
 
 // Keys read from disk carry the same names keys.LoadKeyring gives them.
 func TestLoadKeyringMatchesKeys(t *testing.T) {
-	dir := filepath.Join(fixtures(t), "alpine-316")
+	dir := fixture.Path(t, "alpine-316")
 	want, err := keys.LoadKeyring(dir)
 	if err != nil {
 		t.Fatal(err)

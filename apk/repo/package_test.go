@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // Byte offsets in pretend-baselayout-1.0.0-r0.apk (see the format spec):
@@ -250,7 +251,7 @@ func TestFetchRejectsBadRecords(t *testing.T) {
 }
 
 func TestLocalRepository(t *testing.T) {
-	dir := filepath.Join(fixtures(t), "melange-repo")
+	dir := fixture.Path(t, "melange-repo")
 	for _, loc := range []string{dir, dir + "/", (&url.URL{Scheme: "file", Path: dir}).String()} {
 		t.Run(loc, func(t *testing.T) {
 			opts := Options{Keyring: melangeKeyring(t), Arch: "amd64", CacheDir: t.TempDir()}
@@ -279,7 +280,7 @@ func TestLocalRepository(t *testing.T) {
 }
 
 func TestLocalRepositoryErrors(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	if _, err := Open(t.Context(), filepath.Join(t.TempDir(), "none"), Options{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing directory: err = %v, want ErrNotFound", err)
 	}

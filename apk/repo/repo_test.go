@@ -10,6 +10,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -116,7 +117,7 @@ func TestIndexConditional(t *testing.T) {
 // A changed index is downloaded, verified and replaces the cached one.
 func TestIndexChanged(t *testing.T) {
 	s := newServer(t)
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	opts := testOptions(t)
 	if err := loadInto(opts.Keyring, filepath.Join(fx, "rsa256-signed", "test-rsa256.rsa.pub")); err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func loadInto(kr *keys.Keyring, path string) error {
 }
 
 func TestIndexRefused(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	wolfiKey, err := os.ReadFile(filepath.Join(fx, "wolfi", "wolfi-signing.rsa.pub"))
 	if err != nil {
 		t.Fatal(err)

@@ -13,33 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
-
-// fixtures returns shared/fixtures, found beside the directory holding
-// go.mod.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		t.Fatalf("fixtures: %v", err)
-	}
-	return fx
-}
 
 // melangeFiles are the files of the fixture repository, by URL path below
 // the repository root.
@@ -53,7 +29,7 @@ var melangeFiles = []string{
 
 func melangeKeyring(t testing.TB) *keys.Keyring {
 	t.Helper()
-	kr, err := keys.LoadKeyring(filepath.Join(fixtures(t), "melange-repo", "melange.rsa.pub"))
+	kr, err := keys.LoadKeyring(fixture.Path(t, "melange-repo", "melange.rsa.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +73,7 @@ func newServer(t testing.TB) *server {
 		conditional: map[string]int{},
 		notModified: map[string]int{},
 	}
-	root := filepath.Join(fixtures(t), "melange-repo")
+	root := fixture.Path(t, "melange-repo")
 	for _, f := range melangeFiles {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {

@@ -2,13 +2,13 @@ package resolve
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/version"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // The Alpine 3.16 fixture is an x86_64 main-repository index. The expected
@@ -152,7 +152,7 @@ func TestAlpine316Errors(t *testing.T) {
 // TestMelangeVirtual uses the melange fixture, where two packages provide
 // custom-ca-certificates without version or priority.
 func TestMelangeVirtual(t *testing.T) {
-	pkgs := readIndex(t, filepath.Join(fixturesDir(t), "melange-repo", "x86_64", "APKINDEX.tar.gz"))
+	pkgs := readIndex(t, fixture.Path(t, "melange-repo", "x86_64", "APKINDEX.tar.gz"))
 	_, err := Resolve([]string{"custom-ca-certificates"}, [][]*apk.PackageInfo{pkgs}, Options{})
 	want := "custom-ca-certificates is a virtual package; pick one of: custom-ca-certs-1 custom-ca-certs-2 (the request needs custom-ca-certificates)"
 	if err == nil || err.Error() != want {

@@ -1,7 +1,6 @@
 package resolve
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,27 +9,9 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
-
-// fixturesDir finds ../shared/fixtures next to the directory holding go.mod.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
 
 // readIndex reads and verifies an APKINDEX.tar.gz with the keys in the
 // same directory, through the index package as pestle itself does.
@@ -62,7 +43,7 @@ var (
 // alpine316 returns the packages of the Alpine 3.16 fixture index.
 func alpine316(t testing.TB) []*apk.PackageInfo {
 	alpineOnce.Do(func() {
-		alpinePkgs = readIndex(t, filepath.Join(fixturesDir(t), "alpine-316", "APKINDEX.tar.gz"))
+		alpinePkgs = readIndex(t, fixture.Path(t, "alpine-316", "APKINDEX.tar.gz"))
 	})
 	if len(alpinePkgs) == 0 {
 		t.Fatal("alpine-316 index did not load")

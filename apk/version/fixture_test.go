@@ -11,26 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// fixturesDir finds ../shared/fixtures next to the directory holding go.mod.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/pestle-dev/pestle/internal/fixture"
+)
 
 // indexText returns the APKINDEX entry of an APKINDEX.tar.gz: a signature
 // gzip member followed by the index member, read as one stream.
@@ -103,7 +86,7 @@ func checkRecords(t *testing.T, name string, text []byte) (records, tokens int) 
 }
 
 func TestFixtureIndexes(t *testing.T) {
-	dir := fixturesDir(t)
+	dir := fixture.Dir(t)
 	cases := []struct {
 		path    string
 		records int
@@ -122,7 +105,7 @@ func TestFixtureIndexes(t *testing.T) {
 }
 
 func TestFixtureInstalledDB(t *testing.T) {
-	dir := fixturesDir(t)
+	dir := fixture.Dir(t)
 	for _, p := range []string{"wolfi/installed", "apk-db/installed"} {
 		b, err := os.ReadFile(filepath.Join(dir, p))
 		if os.IsNotExist(err) {
@@ -141,7 +124,7 @@ func TestFixtureInstalledDB(t *testing.T) {
 // checks the order is consistent (antisymmetric and transitive on
 // neighbours), using real-world versions.
 func TestFixtureVersionsSorted(t *testing.T) {
-	text := indexText(t, filepath.Join(fixturesDir(t), "alpine-316/APKINDEX.tar.gz"))
+	text := indexText(t, fixture.Path(t, "alpine-316/APKINDEX.tar.gz"))
 	var vs []string
 	for _, l := range strings.Split(string(text), "\n") {
 		if strings.HasPrefix(l, "V:") {

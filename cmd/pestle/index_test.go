@@ -8,27 +8,9 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
-
-// indexFixtures returns ../shared/fixtures beside the module root.
-func indexFixtures(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	return filepath.Join(dir, "..", "shared", "fixtures")
-}
 
 // indexTestKey writes a 2048-bit key pair named name into dir.
 func indexTestKey(t *testing.T, dir, name string) (string, *keys.Keyring) {
@@ -50,7 +32,7 @@ func indexTestKey(t *testing.T, dir, name string) (string, *keys.Keyring) {
 
 func TestIndexCommand(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
-	fx := filepath.Join(indexFixtures(t), "melange-repo", "x86_64")
+	fx := fixture.Path(t, "melange-repo", "x86_64")
 	apks, _ := filepath.Glob(filepath.Join(fx, "*.apk"))
 	if len(apks) != 3 {
 		t.Fatalf("fixture packages: %v", apks)
@@ -125,7 +107,7 @@ func TestSignIndexCommand(t *testing.T) {
 	dir := t.TempDir()
 	key, kr := indexTestKey(t, dir, "first.rsa")
 	key2, kr2 := indexTestKey(t, dir, "second.rsa")
-	fx := filepath.Join(indexFixtures(t), "melange-repo", "x86_64")
+	fx := fixture.Path(t, "melange-repo", "x86_64")
 	apks, _ := filepath.Glob(filepath.Join(fx, "*.apk"))
 	path := filepath.Join(dir, "APKINDEX.tar.gz")
 	if _, err := execCLI(t, append([]string{"index", "-o", path}, apks...)...); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // lintTestPackage packs a tree with a setuid binary (required: setuidgid)
@@ -124,7 +125,7 @@ func TestLintCommandUsage(t *testing.T) {
 
 func fixtureAPKs(t *testing.T) []string {
 	t.Helper()
-	apks, _ := filepath.Glob(filepath.Join(indexFixtures(t), "melange-repo", "x86_64", "*.apk"))
+	apks, _ := filepath.Glob(fixture.Path(t, "melange-repo", "x86_64", "*.apk"))
 	if len(apks) != 3 {
 		t.Fatalf("fixture packages: %v", apks)
 	}

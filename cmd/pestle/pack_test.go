@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -20,23 +21,6 @@ func testSigningKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// apkFixture finds shared/fixtures/rel: up to the directory holding
-// go.mod, then ../shared/fixtures.
-func apkFixture(t *testing.T, rel string) string {
-	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	return filepath.Join(dir, "..", "shared", "fixtures", rel)
 }
 
 func packTree(t *testing.T) string {
@@ -105,7 +89,7 @@ func TestPackErrors(t *testing.T) {
 
 func TestSignAndVerify(t *testing.T) {
 	tree, key := packTree(t), testSigningKey(t)
-	orig, _ := os.ReadFile(apkFixture(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"))
+	orig, _ := os.ReadFile(fixture.Path(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk"))
 	t.Chdir(t.TempDir())
 	if _, err := execCLI(t, "pack", tree, "--name", "hello", "--version", "1", "-o", "hello.apk"); err != nil {
 		t.Fatal(err)
@@ -146,10 +130,10 @@ func TestSignAndVerify(t *testing.T) {
 }
 
 func TestVerifyFixtures(t *testing.T) {
-	melangeKey := apkFixture(t, "melange-repo/melange.rsa.pub")
-	repo := apkFixture(t, "melange-repo/x86_64")
-	baselayout := apkFixture(t, "alpine-316/alpine-baselayout-3.2.0-r23.apk")
-	hello := apkFixture(t, "wolfi/hello-wolfi-2.12.1-r0.apk")
+	melangeKey := fixture.Path(t, "melange-repo/melange.rsa.pub")
+	repo := fixture.Path(t, "melange-repo/x86_64")
+	baselayout := fixture.Path(t, "alpine-316/alpine-baselayout-3.2.0-r23.apk")
+	hello := fixture.Path(t, "wolfi/hello-wolfi-2.12.1-r0.apk")
 	out, err := execCLI(t, "verify", "-k", melangeKey, filepath.Join(repo, "pretend-baselayout-1.0.0-r0.apk"),
 		filepath.Join(repo, "replayout-1.0.0-r0.apk"), baselayout, hello)
 	var ex exitError

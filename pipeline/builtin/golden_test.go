@@ -3,11 +3,12 @@ package builtin
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/inputs.golden")
@@ -41,40 +42,5 @@ func inputsReport(defs map[string]definition) string {
 
 func TestInputsGolden(t *testing.T) {
 	got := inputsReport(loadAll(t))
-	path := filepath.Join("testdata", "inputs.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("inputs changed; review and run with -update:\n%s", lineDiff(string(want), got))
-	}
-}
-
-// lineDiff lists the lines only in want (-) and only in got (+).
-func lineDiff(want, got string) string {
-	count := map[string]int{}
-	for _, l := range strings.Split(want, "\n") {
-		count[l]++
-	}
-	for _, l := range strings.Split(got, "\n") {
-		count[l]--
-	}
-	var b strings.Builder
-	for _, l := range strings.Split(want, "\n") {
-		if count[l] > 0 {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	for _, l := range strings.Split(got, "\n") {
-		if count[l] < 0 {
-			fmt.Fprintf(&b, "+ %s\n", l)
-		}
-	}
-	return b.String()
+	fixture.Golden(t, filepath.Join("testdata", "inputs.golden"), []byte(got), *update)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 func TestDefaults(t *testing.T) {
@@ -189,7 +190,7 @@ func TestRealBinary(t *testing.T) {
 // TestFixtures lints real packages made by melange and apk-tools: none has
 // a required finding, and hello-wolfi's glibc binary is for x86_64.
 func TestFixtures(t *testing.T) {
-	fx := fixtures(t)
+	fx := fixture.Dir(t)
 	files := []string{
 		filepath.Join(fx, "wolfi", "hello-wolfi-2.12.1-r0.apk"),
 		filepath.Join(fx, "alpine-316", "alpine-baselayout-3.2.0-r23.apk"),
@@ -246,25 +247,6 @@ func TestFixtures(t *testing.T) {
 			}
 		})
 	}
-}
-
-// fixtures returns ../shared/fixtures beside the module root.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	return filepath.Join(dir, "..", "shared", "fixtures")
 }
 
 func TestFromRecipe(t *testing.T) {

@@ -5,36 +5,17 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// fixtures returns ../shared/fixtures beside the module root.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	return filepath.Join(dir, "..", "shared", "fixtures")
-}
 
 var (
 	schemaOnce sync.Once
@@ -46,7 +27,7 @@ var (
 func spdxSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
 	schemaOnce.Do(func() {
-		schema, schemaErr = jsonschema.NewCompiler().Compile(filepath.Join(fixtures(t), "spdx", "spdx-schema-2.3.json"))
+		schema, schemaErr = jsonschema.NewCompiler().Compile(fixture.Path(t, "spdx", "spdx-schema-2.3.json"))
 	})
 	if schemaErr != nil {
 		t.Fatalf("compiling the SPDX schema: %v", schemaErr)
@@ -120,26 +101,4 @@ func checkRules(data []byte) error {
 		}
 	}
 	return nil
-}
-
-// golden compares got with testdata/golden/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\ngot:\n%s", name, got)
-	}
 }

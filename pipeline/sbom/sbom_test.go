@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // helloInput is a package built from one fetched archive and one git
@@ -63,7 +64,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			validate(t, got)
-			golden(t, name, got)
+			fixture.Golden(t, filepath.Join("testdata", "golden", name), got, *update)
 			if want := FileName(in.Name, in.Version); name != want {
 				t.Errorf("case name %q is not the SBOM file name %q", name, want)
 			}
@@ -164,7 +165,7 @@ func TestDeterministic(t *testing.T) {
 // TestMelangeShape builds the document melange wrote for the fixture
 // packages and checks that the fields consumers read agree with it.
 func TestMelangeShape(t *testing.T) {
-	pkgs, _ := filepath.Glob(filepath.Join(fixtures(t), "melange-repo", "x86_64", "*.apk"))
+	pkgs, _ := filepath.Glob(fixture.Path(t, "melange-repo", "x86_64", "*.apk"))
 	if len(pkgs) == 0 {
 		t.Fatal("no melange fixture packages")
 	}

@@ -1,13 +1,12 @@
 package sca
 
 import (
-	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -51,17 +50,7 @@ func TestGoldenPKGINFO(t *testing.T) {
 	}
 	got := info.MarshalPKGINFO()
 
-	golden := filepath.Join("testdata", "golden", "greet.PKGINFO")
-	if *update {
-		writeFile(t, golden, got, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestGoldenPKGINFO -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf(".PKGINFO differs from %s (rerun with -update if the change is intended):\n%s", golden, got)
-	}
+	fixture.Golden(t, filepath.Join("testdata", "golden", "greet.PKGINFO"), got, *update)
 
 	back, err := apk.ParsePKGINFO(got)
 	if err != nil {

@@ -15,31 +15,12 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
-
-// fixtures returns the shared fixtures dir: ../shared/fixtures next to
-// the directory that holds go.mod.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
 
 // helloAPK is the real melange-built package with a glibc binary.
 func helloAPK(t testing.TB) string {
-	return filepath.Join(fixtures(t), "wolfi", "hello-wolfi-2.12.1-r0.apk")
+	return fixture.Path(t, "wolfi", "hello-wolfi-2.12.1-r0.apk")
 }
 
 // extractAPK unpacks the data of an .apk into dir with archive/tar over
