@@ -1,7 +1,10 @@
 package apk
 
 import (
+	"crypto/rsa"
+
 	"fmt"
+	"github.com/pestle-dev/pestle/keys"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -122,4 +125,45 @@ func BenchmarkRead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkWriteSmall packs a two-file package with a 4096-bit key, the
+// common case of a small build: fixed costs (signing, compressor set-up,
+// temporary files) dominate.
+func BenchmarkWriteSmall(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "usr/share/small"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i, body := range []string{"hello\n", strings.Repeat("some text ", 200)} {
+		if err := os.WriteFile(filepath.Join(dir, "usr/share/small", strconv.Itoa(i)), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key := bench4096(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		info := &PackageInfo{Name: "small", Version: "1.0-r0", Arch: "x86_64"}
+		if err := Write(io.Discard, dir, info, WriteOptions{SigningKey: key, KeyName: "bench.rsa.pub", TempDir: b.TempDir()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var benchKey struct {
+	once sync.Once
+	key  *rsa.PrivateKey
+	err  error
+}
+
+// bench4096 is a 4096-bit key, the size `pestle keygen` makes, read from
+// apk/index's test data (generating one takes seconds).
+func bench4096(b *testing.B) *rsa.PrivateKey {
+	benchKey.once.Do(func() {
+		benchKey.key, benchKey.err = keys.LoadPrivate(filepath.Join("index", "testdata", "bench4096.rsa"))
+	})
+	if benchKey.err != nil {
+		b.Fatal(benchKey.err)
+	}
+	return benchKey.key
 }

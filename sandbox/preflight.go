@@ -78,6 +78,17 @@ func (b *Bwrap) Preflight(ctx context.Context, arch string) error {
 	return b.checkArch(arch)
 }
 
+// QuickCheck is Preflight without the probe sandbox: bwrap is installed
+// and arch can run here. It costs no process, so a build can call it every
+// time; when a step's sandbox then cannot be set up (a *SetupError),
+// Preflight tells why and how to fix it.
+func (b *Bwrap) QuickCheck(arch string) error {
+	if _, err := exec.LookPath(b.binary); err != nil {
+		return bwrapMissing(b.binary)
+	}
+	return b.checkArch(arch)
+}
+
 func bwrapMissing(name string) error {
 	return &PreflightError{
 		Err:    ErrBwrapMissing,

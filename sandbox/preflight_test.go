@@ -204,3 +204,19 @@ func TestPreflightReal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestQuickCheck(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	if err := NewBwrap().QuickCheck(""); !errors.Is(err, ErrBwrapMissing) {
+		t.Errorf("bwrap missing: %v, want ErrBwrapMissing", err)
+	}
+	b := NewBwrap(WithBinary("/bin/sh")) // any program: QuickCheck runs nothing
+	b.hostArch = "x86_64"
+	b.procDir = t.TempDir() // no binfmt_misc entries
+	if err := b.QuickCheck("x86_64"); err != nil {
+		t.Errorf("native arch: %v", err)
+	}
+	if err := b.QuickCheck("s390x"); !errors.Is(err, ErrArchUnsupported) {
+		t.Errorf("foreign arch without binfmt: %v, want ErrArchUnsupported", err)
+	}
+}

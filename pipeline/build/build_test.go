@@ -660,3 +660,18 @@ subpackages:
 		t.Fatalf("with checks.disabled: %v", err)
 	}
 }
+
+// When bwrap cannot make a sandbox, the build says why and how to fix it.
+func TestBuildExplainsABrokenSandbox(t *testing.T) {
+	tb := newTestBuild(t, helloRecipe)
+	fake := t.TempDir()
+	script := "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(fake, "bwrap"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", fake+":"+os.Getenv("PATH"))
+	_, err := tb.run(t)
+	if !errors.Is(err, sandbox.ErrUserNamespaces) || !strings.Contains(err.Error(), "sysctl") {
+		t.Fatalf("error %v, want the user-namespace cause with a sysctl fix", err)
+	}
+}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -145,15 +146,25 @@ func preflight(ctx context.Context, opts *Options, arch string) error {
 	if opts.Runner != nil {
 		return nil
 	}
-	t := time.Now()
-	if err := sandbox.NewBwrap().Preflight(ctx, arch); err != nil {
-		return err
-	}
-	phase(opts.logger(), t, "sandbox ready")
-	return nil
+	// The full check runs a probe sandbox; it is kept for when a step's
+	// sandbox cannot be set up (see diagnose), so warm builds stay fast.
+	return sandbox.NewBwrap().QuickCheck(arch)
 }
 
 // joined returns a then b in a new slice.
 func joined(a, b []string) []string {
 	return append(append([]string(nil), a...), b...)
+}
+
+// diagnose turns a sandbox that could not be set up into the reason and
+// its fix, found by the full preflight check.
+func diagnose(ctx context.Context, opts *Options, arch string, err error) error {
+	var se *sandbox.SetupError
+	if opts.Runner != nil || !errors.As(err, &se) {
+		return err
+	}
+	if perr := sandbox.NewBwrap().Preflight(ctx, arch); perr != nil {
+		return perr
+	}
+	return err
 }

@@ -121,7 +121,8 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
 			err = r.sandbox(ctx, pkg.Name, name, s)
 		}
 		if err != nil {
-			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line, Err: err}
+			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line,
+				Err: diagnose(ctx, r.opts, r.plan.Arch, err)}
 		}
 		phase(log, start, "step done", "package", pkg.Name, "step", name)
 	}
