@@ -70,7 +70,7 @@ demo: deps build melange.rsa $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
 # cached in BENCH_DIR, outside the tree. Only one half: BENCH_GO=0 or
 # BENCH_E2E=0.
 BENCH_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pestle-bench
-BENCH_RUNS  ?= 15
+BENCH_RUNS  ?= 25
 BENCH_COUNT ?= 3
 BENCH_TIME  ?= 300ms
 BENCH_GO    ?= 1
