@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile()
 	err := newRoot().ExecuteContext(ctx)
+	stopProfile()
 	stop()
 	if err != nil {
 		var ex exitError
@@ -39,3 +43,29 @@ type exitError struct {
 }
 
 func (e exitError) Error() string { return e.msg }
+
+// startProfile writes a CPU profile to $PESTLE_CPUPROFILE and an execution
+// trace to $PESTLE_TRACE when they are set (for `go tool pprof` and
+// `go tool trace`); the returned function finishes them.
+func startProfile() func() {
+	var done []func()
+	if path := os.Getenv("PESTLE_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			done = append(done, func() { pprof.StopCPUProfile(); f.Close() })
+		} else {
+			fmt.Fprintln(os.Stderr, "pestle: PESTLE_CPUPROFILE: cannot write", path)
+		}
+	}
+	if path := os.Getenv("PESTLE_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil && trace.Start(f) == nil {
+			done = append(done, func() { trace.Stop(); f.Close() })
+		} else {
+			fmt.Fprintln(os.Stderr, "pestle: PESTLE_TRACE: cannot write", path)
+		}
+	}
+	return func() {
+		for _, f := range done {
+			f()
+		}
+	}
+}

@@ -135,9 +135,13 @@ func (s *session) close() {
 	if s.keep {
 		return
 	}
-	os.RemoveAll(s.scratch)
+	if err := removeTree(s.scratch); err != nil {
+		s.log.Warn("could not remove the build's scratch dir", "dir", s.scratch, "err", err)
+	}
 	if s.ownsWS {
-		os.RemoveAll(s.workspace)
+		if err := removeTree(s.workspace); err != nil {
+			s.log.Warn("could not remove the workspace", "dir", s.workspace, "err", err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,5 +138,26 @@ func TestPopulateSkipsWorkspaceInsideSource(t *testing.T) {
 	}
 	if got := strings.Join(listTree(t, ws), " "); got != "main.c tmp/" {
 		t.Errorf("workspace holds %q", got)
+	}
+}
+
+func TestRemoveTreeRemovesReadOnlyTrees(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scratch")
+	for i := 0; i < 30; i++ {
+		write(t, filepath.Join(dir, "a", fmt.Sprint(i), "f"), "x", 0o644)
+	}
+	write(t, filepath.Join(dir, "top"), "x", 0o644)
+	write(t, filepath.Join(dir, "ro", "mod", "file"), "x", 0o444)
+	if err := os.Chmod(filepath.Join(dir, "ro", "mod"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Fatalf("%s still exists: %v", dir, err)
+	}
+	if err := removeTree(dir); err != nil {
+		t.Errorf("removing a missing tree: %v", err)
 	}
 }
