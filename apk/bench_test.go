@@ -1,10 +1,9 @@
 package apk
 
 import (
+	"bytes"
 	"crypto/rsa"
-
 	"fmt"
-	"github.com/pestle-dev/pestle/keys"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pestle-dev/pestle/keys"
 )
 
 var benchTree struct {
@@ -166,4 +167,31 @@ func bench4096(b *testing.B) *rsa.PrivateKey {
 		b.Fatal(benchKey.err)
 	}
 	return benchKey.key
+}
+
+// BenchmarkReadSmall reads and fully verifies a small real package from
+// memory: the per-package fixed costs (buffers, decompressors, digests)
+// that dominate indexing a repository of small packages.
+func BenchmarkReadSmall(b *testing.B) {
+	data := readFixture(b, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadSmallHashDataOnly is BenchmarkReadSmall in the mode
+// indexing uses: the data segment is hashed, not inflated.
+func BenchmarkReadSmallHashDataOnly(b *testing.B) {
+	data := readFixture(b, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), ReadOptions{HashDataOnly: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -4,27 +4,45 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
 // FuzzRead feeds arbitrary bytes to Read. Whatever it accepts must also
 // extract, and the extracted tree must pack again into a package that
-// reads back with the same regular files.
+// reads back with the same regular files. HashDataOnly must accept it
+// too, with the same result, and a streamed read must give the same
+// result or error as a read from memory.
 func FuzzRead(f *testing.F) {
 	for _, fx := range fixturePackages {
 		f.Add(readFixture(f, fx.file))
 	}
 	f.Add(craft(f, dir("usr"), file("usr/a", "a"), symlink("usr/b", "a"), hardlink("usr/c", "usr/a")))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		quick, quickErr := Read(bytes.NewReader(data), ReadOptions{SkipDataHash: true, HashDataOnly: true})
+		var e *Error
+		if quickErr != nil && !errors.As(quickErr, &e) {
+			t.Fatalf("HashDataOnly: error is not an *apk.Error: %v", quickErr)
+		}
 		pkg, err := Read(bytes.NewReader(data), ReadOptions{SkipDataHash: true})
+		streamed, serr := Read(bytes.NewReader(data), ReadOptions{SkipDataHash: true, stream: true})
+		if fmt.Sprint(err) != fmt.Sprint(serr) || !reflect.DeepEqual(pkg, streamed) {
+			t.Fatalf("read from memory: %v, streamed: %v", err, serr)
+		}
 		if err != nil {
-			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error is not an *apk.Error: %v", err)
 			}
 			return
+		}
+		if quickErr != nil {
+			t.Fatalf("a full read accepts what HashDataOnly refuses: %v", quickErr)
+		}
+		if !reflect.DeepEqual(quick, pkg) {
+			t.Fatalf("HashDataOnly read %+v, full read %+v", quick, pkg)
 		}
 		if pkg.Info == nil || pkg.Info.FileSize != int64(len(data)) {
 			t.Fatalf("accepted package without info or with FileSize %d of %d", pkg.Info.FileSize, len(data))

@@ -40,31 +40,37 @@ type PackageInfo struct {
 // Filename is the conventional file name of the package: NAME-VERSION.apk.
 func (p *PackageInfo) Filename() string { return p.Name + "-" + p.Version + ".apk" }
 
-// ParsePKGINFO parses .PKGINFO text. Lines are "key = value"; lines without
-// the " = " separator and "#" comments are skipped, unknown keys ignored.
-// Scalar keys keep their last value; list keys accumulate, and each value
-// may hold several space-separated entries. pkgname and pkgver are required.
+// maxPKGINFOLine bounds a .PKGINFO line (bufio.Scanner's limit, kept
+// from when the text was read with one).
+const maxPKGINFOLine = 1 << 20
+
+// ParsePKGINFO parses .PKGINFO text. Lines are "key = value" and end in
+// "\n" or "\r\n"; lines without the " = " separator and "#" comments are
+// skipped, unknown keys ignored. Scalar keys keep their last value; list
+// keys accumulate, and each value may hold several space-separated
+// entries. pkgname and pkgver are required. A line of 1 MiB or more is an
+// error (bufio.ErrTooLong). The text is copied once: every string field
+// is a part of that copy.
 func ParsePKGINFO(data []byte) (*PackageInfo, error) {
 	p := &PackageInfo{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if strings.HasPrefix(text, "#") {
+	text := string(data)
+	for line := 1; text != ""; line++ {
+		var l string
+		l, text, _ = strings.Cut(text, "\n")
+		if len(l) >= maxPKGINFOLine {
+			return nil, fmt.Errorf(".PKGINFO: %w", bufio.ErrTooLong)
+		}
+		l = strings.TrimSuffix(l, "\r")
+		if strings.HasPrefix(l, "#") {
 			continue
 		}
-		key, val, ok := strings.Cut(text, " = ")
+		key, val, ok := strings.Cut(l, " = ")
 		if !ok {
 			continue
 		}
 		if err := p.set(key, val); err != nil {
 			return nil, fmt.Errorf(".PKGINFO line %d: %s: %w", line, key, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf(".PKGINFO: %w", err)
 	}
 	if p.Name == "" {
 		return nil, fmt.Errorf(".PKGINFO: missing pkgname")

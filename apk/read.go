@@ -25,6 +25,19 @@ import (
 const maxControlEntry = 16 << 20
 
 // ReadOptions configures Read.
+//
+// HashDataOnly is the mode for indexing: the signature and control
+// segments are read and checked as usual (signature with Keyring, .PKGINFO,
+// identity), but the data segment is only hashed as its compressed bytes
+// stream by and compared with datahash; it is never inflated, so per-file
+// checksums, entry names and the data tar structure are not checked and
+// there are no entries. A truncated file, bytes after the data member and
+// changed data all fail as a datahash mismatch. This is as much as
+// apk-tools' "apk index" checks, at a fraction of the cost of a full read.
+// It cannot be combined with ExtractTo or OnEntry (KindInvalid). A legacy
+// package without datahash (SkipDataHash) has its data segment hashed into
+// the identity and signature digests instead; if its data shares the
+// control member, that member is inflated and checked in full anyway.
 type ReadOptions struct {
 	Keyring        *keys.Keyring     // nil: signatures are parsed but not checked
 	AllowUntrusted bool              // with Keyring set: no key of that name is not an error
@@ -32,8 +45,11 @@ type ReadOptions struct {
 	ExtractTo      string            // non-empty: extract the data segment into this existing directory
 	OnEntry        func(Entry) error // called for every data entry, in archive order, once it is verified
 	SkipDataHash   bool              // accept legacy packages without datahash (signature over control+data)
+	HashDataOnly   bool              // do not inflate the data segment, only check its datahash (see above)
 	Source         string            // names the package in errors until .PKGINFO is read (e.g. the file name)
 	Logger         *slog.Logger      // warnings (skipped device nodes, xattrs that could not be set); nil: silent
+
+	stream bool // tests: stream the input even if it fits in memory
 }
 
 // Package is what Read found in a package.
@@ -86,7 +102,7 @@ func ReadFile(path string, opts ReadOptions) (*Package, error) {
 }
 
 func openFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return nil, &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
 	}
@@ -101,15 +117,29 @@ func openFile(path string) (*os.File, error) {
 // that apk-tools relies on. It fills Info.Checksum (SHA-1 of the compressed
 // control member, the index C:) and Info.FileSize.
 //
+// With opts.HashDataOnly the data segment is only hashed, not inflated
+// (see ReadOptions).
+//
 // With opts.ExtractTo, files are written under that root as they arrive,
 // each through a temporary name renamed into place once its checksum
 // matches; nothing is ever written outside the root. A datahash mismatch
 // is only known at the end, so on any error the caller must treat the
 // extraction root as garbage.
 func Read(r io.Reader, opts ReadOptions) (*Package, error) {
+	if opts.HashDataOnly && (opts.ExtractTo != "" || opts.OnEntry != nil) {
+		return nil, &Error{Package: opts.Source, Kind: KindInvalid,
+			Err: errf("ReadOptions.HashDataOnly leaves the data segment packed: it cannot be combined with ExtractTo or OnEntry")}
+	}
+	st := getReadState(r)
+	defer st.put()
+	if !opts.stream {
+		st.t.load()
+	}
 	rd := &reader{
 		opts:  opts,
-		t:     newTap(r),
+		st:    st,
+		t:     &st.t,
+		zr:    st.zr,
 		pkg:   &Package{Control: map[string][]byte{}},
 		name:  opts.Source,
 		files: map[string][]byte{},
@@ -139,6 +169,7 @@ const (
 
 type reader struct {
 	opts ReadOptions
+	st   *readState // t, zr and the copy buffer, from a pool
 	t    *tap
 	zr   *gzip.Reader
 	pkg  *Package
@@ -153,8 +184,8 @@ type reader struct {
 	chosen     *Signature
 	pub        *rsa.PublicKey
 	legacy     bool              // no datahash: identity and signature span control+data
+	dataStart  int64             // offset of the data segment, once HashDataOnly reaches it
 	files      map[string][]byte // regular file name -> SHA-1, for hard links
-	buf        []byte
 }
 
 func (rd *reader) fail(kind ErrorKind, file string, err error) error {
@@ -178,12 +209,13 @@ func (rd *reader) run() error {
 		if err := rd.boundary(); err != nil {
 			return err
 		}
-		var err error
-		if rd.member == 0 {
-			rd.zr, err = gzip.NewReader(rd.t)
-		} else {
-			err = rd.zr.Reset(rd.t)
+		if rd.opts.HashDataOnly && rd.phase == phaseData && !afterData {
+			if err := rd.hashData(); err != nil {
+				return err
+			}
+			break
 		}
+		err := rd.zr.Reset(rd.t.src())
 		if err == io.EOF && rd.member > 0 {
 			break
 		}
@@ -194,10 +226,10 @@ func (rd *reader) run() error {
 			if afterData {
 				return rd.corrupt("", "%d bytes after the data segment that are not a gzip member (%v)", rd.remaining(), err)
 			}
-			return rd.corrupt("", "gzip member %d at byte %d: %v", rd.member+1, rd.t.n, gzipErr(err))
+			return rd.corrupt("", "gzip member %d at byte %d: %v", rd.member+1, rd.t.count(), gzipErr(err))
 		}
 		if afterData {
-			return rd.corrupt("", "a second gzip member after the data segment (at byte %d): apk v3 rejects data split over several members", rd.t.n)
+			return rd.corrupt("", "a second gzip member after the data segment (at byte %d): apk v3 rejects data split over several members", rd.t.count())
 		}
 		rd.zr.Multistream(false)
 		if err := rd.readMember(); err != nil {
@@ -209,12 +241,12 @@ func (rd *reader) run() error {
 
 // remaining counts what is left of the input, for error messages.
 func (rd *reader) remaining() int64 {
-	n, _ := io.Copy(io.Discard, rd.t.br)
-	return n
+	return rd.t.rest()
 }
 
 // boundary is called before each member is read.
 func (rd *reader) boundary() error {
+	rd.t.sync()
 	switch rd.phase {
 	case phaseStart:
 		// Member 1 may be control (unsigned): hash it as such until we know.
@@ -293,6 +325,7 @@ func (rd *reader) checkIdentity() error {
 
 // finish runs at the end of the input.
 func (rd *reader) finish() error {
+	rd.t.sync()
 	if rd.phase == phaseSig {
 		return rd.corrupt("", "truncated: the package ends after its signature segment")
 	}
@@ -311,6 +344,10 @@ func (rd *reader) finish() error {
 			return err
 		}
 	} else if got := hex.EncodeToString(rd.dataDigest.Sum(nil)); got != strings.ToLower(rd.pkg.Info.DataHash) {
+		if rd.opts.HashDataOnly {
+			return rd.corrupt("", "datahash mismatch: .PKGINFO says %s, the %d bytes after the control segment hash to %s (changed, truncated or extended data)",
+				rd.pkg.Info.DataHash, rd.t.count()-rd.dataStart, got)
+		}
 		return rd.corrupt("", "datahash mismatch: .PKGINFO says %s, the data segment hashes to %s", rd.pkg.Info.DataHash, got)
 	}
 	if rd.x != nil {
@@ -318,9 +355,32 @@ func (rd *reader) finish() error {
 			return rd.fail(KindIO, "", err)
 		}
 	}
-	rd.pkg.Info.FileSize = rd.t.n
+	rd.pkg.Info.FileSize = rd.t.count()
 	return nil
 }
+
+// hashData is the data segment in HashDataOnly mode: the rest of the
+// input goes through the tap into the current digests (datahash, or the
+// identity and signature of a legacy package) without being inflated.
+func (rd *reader) hashData() error {
+	rd.dataStart = rd.t.count()
+	head, err := rd.t.peek(len(gzipMagic))
+	switch {
+	case len(head) == 0 && err == io.EOF:
+		return rd.corrupt("", "truncated: the package ends after its control segment (at byte %d)", rd.t.count())
+	case err != nil && err != io.EOF:
+		return rd.fail(KindIO, "", err)
+	case !bytes.Equal(head, gzipMagic):
+		return rd.corrupt("", "the data segment at byte %d does not start with a gzip header", rd.t.count())
+	}
+	if err := rd.t.drain(); err != nil {
+		return rd.fail(KindIO, "", err)
+	}
+	return nil
+}
+
+// gzipMagic starts every gzip member of a package (ID1, ID2, CM=deflate).
+var gzipMagic = []byte{0x1f, 0x8b, 8}
 
 func isHex(s string) bool {
 	for _, c := range s {

@@ -149,47 +149,51 @@ func TestReadFixturesTrust(t *testing.T) {
 // covers them, so no reader can notice a change there.
 func TestReadFixturesFlippedByte(t *testing.T) {
 	for _, fx := range fixturePackages {
-		t.Run(fx.pkgver, func(t *testing.T) {
-			data := readFixture(t, fx.file)
-			kr := keys.NewKeyring()
-			if fx.key != "" {
-				kr = keyringOf(t, fx.key)
-			}
-			step := len(data)/150 + 1
-			if testing.Short() {
-				step = len(data)/30 + 1
-			}
-			tried, corrupted := 0, 0
-			for off := 0; off < len(data); off += step {
-				for _, off := range []int{off, len(data) - 1 - off} {
-					if off >= 4 && off <= 9 {
-						continue
-					}
-					bad := bytes.Clone(data)
-					bad[off] ^= 0x5a
-					_, err := Read(bytes.NewReader(bad), ReadOptions{Keyring: kr, AllowUntrusted: fx.untrustedOnly})
-					tried++
-					if err == nil {
-						t.Fatalf("flipped byte at offset %d of %d went unnoticed", off, len(data))
-					}
-					if errors.Is(err, ErrCorrupted) {
-						corrupted++
+		for _, mode := range inputModes {
+			t.Run(fx.pkgver+"/"+mode.name, func(t *testing.T) {
+				data := readFixture(t, fx.file)
+				kr := keys.NewKeyring()
+				if fx.key != "" {
+					kr = keyringOf(t, fx.key)
+				}
+				step := len(data)/150 + 1
+				if testing.Short() {
+					step = len(data)/30 + 1
+				}
+				tried, corrupted := 0, 0
+				for off := 0; off < len(data); off += step {
+					for _, off := range []int{off, len(data) - 1 - off} {
+						if off >= 4 && off <= 9 {
+							continue
+						}
+						bad := bytes.Clone(data)
+						bad[off] ^= 0x5a
+						_, err := Read(bytes.NewReader(bad), ReadOptions{Keyring: kr, AllowUntrusted: fx.untrustedOnly, stream: mode.stream})
+						tried++
+						if err == nil {
+							t.Fatalf("flipped byte at offset %d of %d went unnoticed", off, len(data))
+						}
+						if errors.Is(err, ErrCorrupted) {
+							corrupted++
+						}
 					}
 				}
-			}
-			if corrupted*10 < tried*8 {
-				t.Errorf("only %d of %d flipped copies reported as corrupted", corrupted, tried)
-			}
-		})
+				if corrupted*10 < tried*8 {
+					t.Errorf("only %d of %d flipped copies reported as corrupted", corrupted, tried)
+				}
+			})
+		}
 	}
 }
 
 func TestReadTruncated(t *testing.T) {
 	data := readFixture(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk")
 	for _, n := range []int{0, 1, 10, 646, 647, 648, 1628, 1629, 1700, len(data) - 1} {
-		_, err := Read(bytes.NewReader(data[:n]), ReadOptions{})
-		if !errors.Is(err, ErrCorrupted) {
-			t.Errorf("truncated at %d: err = %v, want corrupted", n, err)
+		for _, mode := range inputModes {
+			_, err := Read(bytes.NewReader(data[:n]), ReadOptions{stream: mode.stream})
+			if !errors.Is(err, ErrCorrupted) {
+				t.Errorf("truncated at %d (%s): err = %v, want corrupted", n, mode.name, err)
+			}
 		}
 	}
 	_, err := Read(bytes.NewReader(append(bytes.Clone(data), 0, 0, 0, 0)), ReadOptions{})

@@ -57,7 +57,7 @@ func (rd *reader) readMember() error {
 	}
 	trailer := cr.n > lastEnd
 	var rest zeroCheck
-	if _, err := io.Copy(&rest, cr); err != nil {
+	if _, err := io.CopyBuffer(&rest, cr, rd.st.copyBuf(0)); err != nil {
 		return rd.corrupt("", "gzip member %d: %v", rd.member+1, gzipErr(err))
 	}
 	switch {
@@ -125,7 +125,7 @@ func (rd *reader) signature(hdr *tar.Header, tr io.Reader) error {
 	if hdr.Size > maxSignatureSize {
 		return nil // ignored, as apk v3 does
 	}
-	v, err := io.ReadAll(tr)
+	v, err := readEntry(tr, hdr.Size)
 	if err != nil {
 		return rd.corrupt(hdr.Name, "%v", tarErr(err))
 	}
@@ -138,7 +138,7 @@ func (rd *reader) control(hdr *tar.Header, tr io.Reader) error {
 	if hdr.Size > maxControlEntry {
 		return rd.corrupt(hdr.Name, "control entry of %d bytes (limit %d)", hdr.Size, maxControlEntry)
 	}
-	v, err := io.ReadAll(tr)
+	v, err := readEntry(tr, hdr.Size)
 	if err != nil {
 		return rd.corrupt(hdr.Name, "%v", tarErr(err))
 	}
@@ -151,6 +151,26 @@ func (rd *reader) control(hdr *tar.Header, tr io.Reader) error {
 	}
 	rd.pkg.Control[hdr.Name] = v
 	return nil
+}
+
+// readEntry is io.ReadAll for the rest of a tar entry whose header says
+// size: the buffer starts at about that size (up to 64 KiB) instead of
+// growing from 512 bytes.
+func readEntry(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, min(max(size, 0), 64<<10)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // cleanName checks a data entry name: relative, clean, no "..", no control
@@ -278,11 +298,8 @@ func (rd *reader) regular(e *Entry, hdr *tar.Header, tr io.Reader, skip bool) er
 		defer tmp.abort()
 		w = io.MultiWriter(h, tmp.f)
 	}
-	if rd.buf == nil {
-		rd.buf = make([]byte, 256<<10)
-	}
 	src := &readErr{r: tr}
-	if _, err := io.CopyBuffer(w, src, rd.buf); err != nil {
+	if _, err := io.CopyBuffer(w, src, rd.st.copyBuf(hdr.Size)); err != nil {
 		if src.err == nil {
 			return rd.extractErr(e.Name, err)
 		}

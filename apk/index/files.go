@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/keys"
@@ -59,11 +60,11 @@ type BuildResult struct {
 	Total   int                // records in the written index
 }
 
-// Build reads the given .apk files (verifying their structure, datahash
-// and per-file checksums; signatures are not required), merges them into
-// the index as opts say and writes opts.Output atomically, holding the lock
-// of its directory. A package file that fails to read stops the whole
-// build before anything is written.
+// Build reads the given .apk files as ReadPackages does (signature and
+// control segments, identity, datahash; signatures are not required),
+// merges them into the index as opts say and writes opts.Output
+// atomically, holding the lock of its directory. A package file that fails
+// to read stops the whole build before anything is written.
 func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 	log := opts.Logger
 	if log == nil {
@@ -122,34 +123,34 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 }
 
 // ReadPackages reads the index records (with C: and S:) of .apk files,
-// using every CPU. The result is in the order of files.
+// one file per CPU at a time; the result is in the order of files. Each
+// package is read with apk.ReadOptions.HashDataOnly: its signature and
+// control segments are parsed and its identity computed, and its data
+// segment is checked against datahash without being inflated, so per-file
+// checksums are not checked (neither does apk-tools' "apk index"; "pestle
+// verify" does). Every file is read even after one fails, and the errors
+// are joined in the order of files.
 func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	out := make([]*apk.PackageInfo, len(files))
 	errs := make([]error, len(files))
-	next := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(files)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				log.Debug("reading package", "file", files[i])
-				pkg, err := apk.ReadFile(files[i], apk.ReadOptions{})
+				pkg, err := apk.ReadFile(files[i], apk.ReadOptions{HashDataOnly: true})
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", files[i], err)
 					continue
 				}
 				out[i] = pkg.Info
 			}
-		}()
+		})
 	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

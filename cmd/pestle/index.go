@@ -24,8 +24,10 @@ func newIndexCmd() *cobra.Command {
 		Short: "Create or update a repository index (APKINDEX.tar.gz) from .apk files",
 		Long: `Create a repository index from .apk files, like 'melange index'.
 
-Each package is read and checked (structure, datahash, per-file checksums)
-before it is indexed. Records are sorted by name then version, so the same
+Each package is checked as apk-tools' "apk index" checks it before it is
+indexed: its signature and control segments, its identity (C:), and its data
+against the datahash, hashed without decompressing; "pestle verify" also
+checks every file's SHA-1. Records are sorted by name then version, so the same
 packages always give the same index. With --merge the records of the
 existing index (--source, by default the output) are kept, and a package of
 the same name and version is replaced. The output is replaced atomically
