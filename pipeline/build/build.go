@@ -41,6 +41,17 @@ type Written struct {
 	Path string
 }
 
+// compile loads and compiles the recipe of opts.
+func compile(opts *Options) (*pipeline.Plan, error) {
+	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Compile(rec, pipeline.CompileOptions{
+		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
+	})
+}
+
 // Build runs the build described by opts. A failing step returns a
 // *StepError; nothing is written to the output directory unless every
 // step of every package succeeded, and each file is replaced atomically.
@@ -53,13 +64,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	t := time.Now()
-	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	plan, err := pipeline.Compile(rec, pipeline.CompileOptions{
-		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
-	})
+	plan, err := compile(&opts)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {
 		return &Result{Skipped: err.Error()}, nil
 	}

@@ -54,13 +54,7 @@ func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	plan, err := pipeline.Compile(rec, pipeline.CompileOptions{
-		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
-	})
+	plan, err := compile(&opts)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {
 		return &TestReport{Skipped: err.Error()}, nil
 	}
