@@ -614,6 +614,7 @@ pipeline:
 		t.Errorf("empty workspace holds %q", got)
 	}
 	tb.opts.Keep = true
+	t.Setenv("TMPDIR", t.TempDir()) // what a kept build leaves is removed with the test
 	tb.opts.WorkspaceDir = t.TempDir()
 	res, err = tb.run(t)
 	if err != nil {
