@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -93,27 +92,24 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
-	ix := &Index{}
 	if opts.Merge {
 		src := opts.Source
 		if src == "" {
 			src = opts.Output
 		}
-		old, err := ReadFile(src, opts.Keyring, opts.Keyring == nil)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			log.Info("no index to merge yet", "source", src)
-		case err != nil:
+		log.Info("merging", "source", src, "adding", len(keep))
+		total, err := mergeFile(src, opts.Output, keep, UpdateOptions{
+			Keyring: opts.Keyring, SigningKey: opts.SigningKey, KeyName: opts.KeyName, Hash: opts.Hash,
+			SourceDateEpoch: opts.SourceDateEpoch, Description: opts.Description,
+		}, log)
+		if err != nil {
 			return nil, fmt.Errorf("merging: %w", err)
-		default:
-			log.Info("merging", "source", src, "packages", len(old.Packages), "signed_by", old.SignedBy)
-			ix = old
 		}
+		res.Added, res.Total = keep, total
+		return res, nil
 	}
+	ix := &Index{Description: opts.Description}
 	ix.Merge(keep...)
-	if opts.Description != "" {
-		ix.Description = opts.Description
-	}
 	if err := WriteFile(opts.Output, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch); err != nil {
 		return nil, err
 	}

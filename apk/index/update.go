@@ -59,25 +59,34 @@ func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
 	defer lock.Unlock()
 
 	path := filepath.Join(dir, FileName)
-	data, err := readFile(path)
+	_, err = mergeFile(path, path, pkgs, opts, log)
+	return err
+}
+
+// mergeFile merges pkgs into the index at src and writes the result to
+// dst (which may be src) atomically; a missing src is an empty index. The
+// caller holds the lock of dst's directory. It returns the number of
+// records written.
+func mergeFile(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger) (int, error) {
+	data, err := readFile(src)
 	if errors.Is(err, fs.ErrNotExist) {
 		ix := &Index{Description: opts.Description}
 		ix.Merge(pkgs...)
-		log.Debug("creating index", "path", path, "adding", len(pkgs))
-		return WriteFile(path, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+		log.Debug("creating index", "path", dst, "adding", len(pkgs))
+		return len(ix.Packages), WriteFile(dst, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
 	}
 	bad := func(err error) error {
-		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", path, err)
+		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", src, err)
 	}
 	if err != nil {
-		return bad(err)
+		return 0, bad(err)
 	}
 	sigs, unsigned, err := Split(data)
 	if err != nil {
-		return bad(err)
+		return 0, bad(err)
 	}
 	if _, err := verify(sigs, unsigned, opts.Keyring, opts.Keyring == nil); err != nil {
-		return bad(err)
+		return 0, bad(err)
 	}
 	var text strings.Builder
 	desc, err := walkContent(unsigned, func(r io.Reader, size int64) error {
@@ -86,7 +95,7 @@ func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
 		return err
 	})
 	if err != nil {
-		return bad(err)
+		return 0, bad(err)
 	}
 	if opts.Description != "" {
 		desc = opts.Description
@@ -94,16 +103,20 @@ func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
 
 	merged, err := mergeText(text.String(), pkgs, log)
 	if errors.Is(err, ErrFormat) {
-		return bad(err)
+		return 0, bad(err)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	unsignedNew, err := marshalText(merged, desc, opts.SourceDateEpoch)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return writeSigned(path, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+	total := bytes.Count(merged, []byte("\nP:"))
+	if bytes.HasPrefix(merged, []byte("P:")) {
+		total++
+	}
+	return total, writeSigned(dst, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
 }
 
 // mergeText merges pkgs into APKINDEX text and returns the new text. Text
