@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -14,25 +15,39 @@ import (
 )
 
 func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line args and returns the process's exit code:
+// 0, 1 for an error, 130 when interrupted (Ctrl-C or SIGTERM), or the code
+// a command asked for.
+func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	stopProfile := startProfile()
-	err := newRoot().ExecuteContext(ctx)
-	stopProfile()
-	stop()
+	defer stopProfile()
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	// Read before stop, which cancels ctx too.
+	interrupted := ctx.Err() != nil
 	if err != nil {
 		var ex exitError
 		if errors.As(err, &ex) {
 			if ex.msg != "" {
-				fmt.Fprintln(os.Stderr, "pestle:", ex.msg)
+				fmt.Fprintln(stderr, "pestle:", ex.msg)
 			}
-			os.Exit(ex.code)
+			return ex.code
 		}
-		fmt.Fprintln(os.Stderr, "pestle:", err)
-		if ctx.Err() != nil {
-			os.Exit(130)
+		fmt.Fprintln(stderr, "pestle:", err)
+		if interrupted {
+			return 130
 		}
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // exitError ends the process with code after printing msg (if any); commands
