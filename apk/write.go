@@ -56,6 +56,10 @@ func Write(w io.Writer, srcDir string, info *PackageInfo, opts WriteOptions) err
 	if err := checkWrite(info, &opts); err != nil {
 		return err
 	}
+	if st, err := os.Stat(srcDir); err != nil || !st.IsDir() {
+		return &Error{Package: info.Name + "-" + info.Version, Kind: KindInvalid,
+			Err: fmt.Errorf("the tree to pack, %s, is not a directory", srcDir)}
+	}
 	fail := func(kind ErrorKind, err error) error {
 		var e *Error
 		if errors.As(err, &e) {

@@ -322,3 +322,10 @@ func TestInstalledSizeMatchesMelange(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteRefusesMissingTree(t *testing.T) {
+	err := Write(io.Discard, filepath.Join(t.TempDir(), "missing"), &PackageInfo{Name: "a", Version: "1-r0"}, WriteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Fatalf("error %v, want one saying the tree is not a directory", err)
+	}
+}
