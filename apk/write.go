@@ -56,7 +56,9 @@ func Write(w io.Writer, srcDir string, info *PackageInfo, opts WriteOptions) err
 	if err := checkWrite(info, &opts); err != nil {
 		return err
 	}
-	if st, err := os.Stat(srcDir); err != nil || !st.IsDir() {
+	if st, err := os.Stat(srcDir); err != nil {
+		return &Error{Package: info.Name + "-" + info.Version, Kind: KindInvalid, Err: fmt.Errorf("the tree to pack: %w", err)}
+	} else if !st.IsDir() {
 		return &Error{Package: info.Name + "-" + info.Version, Kind: KindInvalid,
 			Err: fmt.Errorf("the tree to pack, %s, is not a directory", srcDir)}
 	}

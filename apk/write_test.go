@@ -324,7 +324,14 @@ func TestInstalledSizeMatchesMelange(t *testing.T) {
 }
 
 func TestWriteRefusesMissingTree(t *testing.T) {
-	err := Write(io.Discard, filepath.Join(t.TempDir(), "missing"), &PackageInfo{Name: "a", Version: "1-r0"}, WriteOptions{})
+	dir := t.TempDir()
+	err := Write(io.Discard, filepath.Join(dir, "missing"), &PackageInfo{Name: "a", Version: "1-r0"}, WriteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "the tree to pack") || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("error %v, want one saying the tree does not exist", err)
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	err = Write(io.Discard, file, &PackageInfo{Name: "a", Version: "1-r0"}, WriteOptions{})
 	if err == nil || !strings.Contains(err.Error(), "is not a directory") {
 		t.Fatalf("error %v, want one saying the tree is not a directory", err)
 	}
