@@ -108,6 +108,7 @@ func newBuildCmd() *cobra.Command {
 	f.StringSliceVarP(&o.Repositories, "repository-append", "r", nil, "repositories (dirs or URLs) added to the recipe's")
 	f.StringSliceVar(&o.Packages, "package-append", nil, "packages added to the build environment")
 	f.StringVar(&o.VarsFile, "vars-file", "", "YAML map of variables merged over the recipe's vars")
+	f.StringVar(&o.EnvFile, "env-file", "", "dotenv file of variables for every step (the recipe's environment wins)")
 	f.StringSliceVar(&o.BuildOptions, "build-option", nil, "enable a build option of the recipe's options:")
 	f.BoolVar(&generateIndex, "generate-index", true, "merge the packages into <out-dir>/<arch>/APKINDEX.tar.gz")
 	f.BoolVar(&o.EmptyWorkspace, "empty-workspace", false, "start with an empty workspace instead of a copy of the source dir")

@@ -68,6 +68,7 @@ Prints a pass/fail line per package and exits 1 if any failed.`,
 	f.StringVar(&o.WorkspaceDir, "workspace-dir", "", "keep the workspace in DIR/test-<package>")
 	f.StringVar(&o.CacheDir, "cache-dir", "./melange-cache/", "mounted at /var/cache/melange when it exists")
 	f.StringVar(&o.ApkCacheDir, "apk-cache-dir", "", "cache of packages, indexes and guest roots (default: the user cache dir)")
+	f.StringVar(&o.EnvFile, "env-file", "", "dotenv file of variables for every step (the recipe's environment wins)")
 	f.StringSliceVar(&o.PipelineDirs, "pipeline-dirs", nil, "directories searched for uses: pipelines before the built-in ones")
 	f.BoolVar(&o.Debug, "debug", false, "trace every shell command (set -x)")
 	f.BoolVarP(&o.Interactive, "interactive", "i", false, "drop into a shell in the sandbox when a step fails")

@@ -41,15 +41,31 @@ type Written struct {
 	Path string
 }
 
-// compile loads and compiles the recipe of opts.
+// compile loads and compiles the recipe of opts, and adds the variables of
+// the env file to the build and test environments.
 func compile(opts *Options) (*pipeline.Plan, error) {
+	var fileEnv map[string]string
+	if opts.EnvFile != "" {
+		var err error
+		if fileEnv, err = readEnvFile(opts.EnvFile); err != nil {
+			return nil, err
+		}
+	}
 	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Compile(rec, pipeline.CompileOptions{
+	plan, err := pipeline.Compile(rec, pipeline.CompileOptions{
 		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
 	})
+	if err != nil {
+		return nil, err
+	}
+	plan.Environment.Env = withEnvFile(plan.Environment.Env, fileEnv)
+	for i := range plan.Tests {
+		plan.Tests[i].Environment.Env = withEnvFile(plan.Tests[i].Environment.Env, fileEnv)
+	}
+	return plan, nil
 }
 
 // Build runs the build described by opts. A failing step returns a

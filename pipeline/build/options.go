@@ -44,6 +44,9 @@ type Options struct {
 	// ApkCacheDir caches downloaded packages, indexes, sources and guest
 	// roots; empty means the user's cache directory (…/pestle).
 	ApkCacheDir string
+	// EnvFile is a dotenv file of variables for every step; the recipe's
+	// environment wins over it.
+	EnvFile string
 	// PipelineDirs, VarsFile and BuildOptions go to the recipe compiler.
 	PipelineDirs []string
 	VarsFile     string
