@@ -29,13 +29,7 @@ test-short:
 # Each fuzz target runs for FUZZTIME (a few seconds in CI; longer by hand:
 # make fuzz FUZZTIME=10m).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
-	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
-	  done; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz
 
 # The first-run experience: the tool, a signing key, a local base repository
 # bootstrapped from this host (busybox + go), then the example package.
