@@ -67,6 +67,7 @@ func newBuildCmd() *cobra.Command {
 				o.SourceDateEpoch = &sde
 			}
 			o.Logger = logger()
+			o.Progress = newProgress()
 			o.Stdout = cmd.ErrOrStderr()
 			o.Stderr = cmd.ErrOrStderr()
 			o.Stdin = os.Stdin

@@ -38,7 +38,7 @@ into DIR with apk's database (lib/apk/db) and /etc/apk: like
 			start := time.Now()
 			sel, err := install.Select(cmd.Context(), install.Request{
 				World: args, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
-				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger()},
+				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger(), Progress: newProgress()},
 			})
 			if err != nil {
 				return err

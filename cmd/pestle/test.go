@@ -33,6 +33,7 @@ Prints a pass/fail line per package and exits 1 if any failed.`,
 			}
 			o.Keep = !rm
 			o.Logger = logger()
+			o.Progress = newProgress()
 			o.Stdout = cmd.ErrOrStderr()
 			o.Stderr = cmd.ErrOrStderr()
 			o.Stdin = os.Stdin
