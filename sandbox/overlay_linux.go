@@ -104,7 +104,9 @@ func mountOverlay(root string, o *Overlay) (*mountNS, error) {
 	}
 	return newMountNS(func() error {
 		if err := unix.Mount("overlay", root, "overlay", 0, opts); err != nil {
-			return fmt.Errorf("sandbox: mounting the overlay guest root at %s: %w", root, err)
+			// For instance an upper dir on a file system overlayfs
+			// cannot write to (overlayfs itself, inside a container).
+			return fmt.Errorf("%w: mounting it at %s: %v", ErrOverlayUnsupported, root, err)
 		}
 		return nil
 	})

@@ -106,7 +106,19 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 	if ok {
 		spec.RunAs = &sandbox.User{UID: uid, GID: gid}
 	}
-	if err := s.runner.Start(ctx, spec); err != nil {
+	err = s.runner.Start(ctx, spec)
+	if s.overlay != nil && errors.Is(err, sandbox.ErrOverlayUnsupported) {
+		// The scratch dir's file system cannot hold an overlay's upper
+		// layer: give the run a private copy instead.
+		s.log.Debug("overlay guest root unavailable, copying it", "err", err)
+		_ = os.Remove(s.guest) // the empty mount point Start made
+		if err := copyTree(s.overlay.Lower, s.guest, nil); err != nil {
+			return err
+		}
+		s.overlay, spec.Overlay = nil, nil
+		err = s.runner.Start(ctx, spec)
+	}
+	if err != nil {
 		return err
 	}
 	s.started = true
