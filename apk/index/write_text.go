@@ -69,6 +69,18 @@ func lower(c byte) byte {
 	return c
 }
 
+// AppendHeader appends the index lines of p (C: to i:, in apk-tools' order,
+// each ending in a newline, no blank line after them) to b: what an
+// APKINDEX record and an installed-database record (lib/apk/db/installed)
+// both begin with. It refuses what WriteText refuses.
+func AppendHeader(b []byte, p *apk.PackageInfo) ([]byte, error) {
+	b, err := appendRecord(b, p)
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
 // appendRecord renders one record, blank line included. It allocates
 // nothing unless the record is refused.
 func appendRecord(b []byte, p *apk.PackageInfo) ([]byte, error) {

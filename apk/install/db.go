@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/index"
 )
 
 // record is what the installed database keeps of one package.
@@ -96,44 +97,18 @@ func (r *record) drop(name string) {
 // q1 renders a SHA-1 digest the way apk stores it: "Q1" + base64.
 func q1(sum []byte) string { return "Q1" + base64.StdEncoding.EncodeToString(sum) }
 
-// writeHeader writes the index-style lines of a package (C… i) in apk's order.
-func writeHeader(b *bytes.Buffer, p *apk.PackageInfo) {
-	line := func(k, v string) {
-		if v != "" {
-			b.WriteString(k + ":" + v + "\n")
-		}
-	}
-	if len(p.Checksum) > 0 {
-		line("C", q1(p.Checksum))
-	}
-	line("P", p.Name)
-	line("V", p.Version)
-	line("A", p.Arch)
-	line("S", strconv.FormatInt(p.FileSize, 10))
-	line("I", strconv.FormatUint(p.Size, 10))
-	line("T", p.Description)
-	line("U", p.URL)
-	line("L", p.License)
-	line("o", p.Origin)
-	line("m", p.Maintainer)
-	if p.BuildDate != 0 {
-		line("t", strconv.FormatInt(p.BuildDate, 10))
-	}
-	line("c", p.Commit)
-	if p.ProviderPriority != 0 {
-		line("k", strconv.FormatUint(p.ProviderPriority, 10))
-	}
-	line("D", strings.Join(p.Depends, " "))
-	line("p", strings.Join(p.Provides, " "))
-	line("i", strings.Join(p.InstallIf, " "))
-}
-
-// installedText renders lib/apk/db/installed for recs, one record each,
-// every record followed by a blank line.
-func installedText(recs []*record) []byte {
+// installedText renders lib/apk/db/installed for recs, one record each:
+// the index lines (as apk-tools writes them, with the index writer), then
+// r:, q: and the file list, every record followed by a blank line.
+func installedText(recs []*record) ([]byte, error) {
 	var b bytes.Buffer
+	var head []byte
 	for _, r := range recs {
-		writeHeader(&b, r.info)
+		var err error
+		if head, err = index.AppendHeader(head[:0], r.info); err != nil {
+			return nil, fmt.Errorf("installed database: %w", err)
+		}
+		b.Write(head)
 		if len(r.info.Replaces) > 0 {
 			b.WriteString("r:" + strings.Join(r.info.Replaces, " ") + "\n")
 		}
@@ -157,7 +132,7 @@ func installedText(recs []*record) []byte {
 		}
 		b.WriteString("\n")
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // scriptNames are the control entries apk keeps in scripts.tar.

@@ -171,6 +171,10 @@ func writeDB(root string, recs []*record, opts Options) error {
 	if err != nil {
 		return err
 	}
+	installed, err := installedText(recs)
+	if err != nil {
+		return err
+	}
 	world := append([]string(nil), opts.World...)
 	sort.Strings(world)
 	files := []struct {
@@ -178,7 +182,7 @@ func writeDB(root string, recs []*record, opts Options) error {
 		data []byte
 		mode fs.FileMode
 	}{
-		{"lib/apk/db/installed", installedText(recs), 0o644},
+		{"lib/apk/db/installed", installed, 0o644},
 		{"lib/apk/db/scripts.tar", scripts, 0o644},
 		{"lib/apk/db/triggers", triggersText(recs), 0o644},
 		{"lib/apk/db/lock", nil, 0o600},
