@@ -176,14 +176,7 @@ func TestBuildIsReproducible(t *testing.T) {
 }
 
 func TestBuildFailingStepNamesStepAndLine(t *testing.T) {
-	recipe := `package:
-  name: fails
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+	recipe := busyboxRecipe("fails") + `pipeline:
   - name: fine
     runs: echo ok
   - name: broken
@@ -216,14 +209,7 @@ pipeline:
 }
 
 func TestBuildMissingToolSaysSo(t *testing.T) {
-	recipe := `package:
-  name: notool
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+	recipe := busyboxRecipe("notool") + `pipeline:
   - runs: cmake --version
 `
 	tb := newTestBuild(t, recipe)
@@ -234,14 +220,7 @@ pipeline:
 }
 
 // netRecipe records the network interfaces the sandbox sees.
-const netRecipe = `package:
-  name: netcheck
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+var netRecipe = busyboxRecipe("netcheck") + `pipeline:
   - runs: |
       mkdir -p ${{targets.destdir}}/etc
       awk 'NR > 2 { sub(":", "", $1); print $1 }' /proc/net/dev | sort > ${{targets.destdir}}/etc/interfaces
@@ -321,14 +300,7 @@ pipeline:
 }
 
 func TestBuildCannotChangeCachedRoot(t *testing.T) {
-	recipe := `package:
-  name: leaky
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+	recipe := busyboxRecipe("leaky") + `pipeline:
   - runs: |
       grep -q leaked /etc/passwd && { echo "the cached root was changed by an earlier build"; exit 1; }
       echo leaked >> /etc/passwd
@@ -376,14 +348,7 @@ func TestBuildFetchesOnTheHost(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(archive) }))
 	defer srv.Close()
 	recipe := func(sha string) string {
-		return fmt.Sprintf(`package:
-  name: fetched
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+		return fmt.Sprintf(busyboxRecipe("fetched")+`pipeline:
   - uses: fetch
     with:
       uri: %s/src-${{package.version}}.tar.gz
@@ -484,14 +449,7 @@ func TestBuildSkipsOtherArchitectures(t *testing.T) {
 	}
 }
 
-const testedRecipe = `package:
-  name: greeter
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+var testedRecipe = busyboxRecipe("greeter") + `pipeline:
   - runs: |
       mkdir -p ${{targets.destdir}}/usr/bin
       printf '#!/bin/sh\necho "Hello World!"\n' > ${{targets.destdir}}/usr/bin/greet
@@ -574,14 +532,7 @@ pipeline:
 }
 
 func TestBuildWorkspaceOptions(t *testing.T) {
-	recipe := `package:
-  name: ws
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+	recipe := busyboxRecipe("ws") + `pipeline:
   - runs: |
       mkdir -p ${{targets.destdir}}/usr/share
       ls -A | sort | tr '\n' ' ' > ${{targets.destdir}}/usr/share/listing
@@ -630,14 +581,7 @@ pipeline:
 }
 
 func TestBuildRequiredLintFails(t *testing.T) {
-	recipe := `package:
-  name: sloppy
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-pipeline:
+	recipe := busyboxRecipe("sloppy") + `pipeline:
   - runs: mkdir -p ${{targets.destdir}}/usr/share/doc && echo ok > ${{targets.destdir}}/usr/share/doc/ok
 subpackages:
   - name: sloppy-open

@@ -32,14 +32,7 @@ func TestReadEnvFile(t *testing.T) {
 }
 
 func TestBuildEnvFileUnderRecipeEnvironment(t *testing.T) {
-	recipe := `package:
-  name: envs
-  version: 1.0.0
-  epoch: 0
-environment:
-  contents:
-    packages: [busybox]
-  environment:
+	recipe := busyboxRecipe("envs") + `  environment:
     SHARED: from-recipe
 pipeline:
   - runs: |

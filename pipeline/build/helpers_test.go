@@ -199,3 +199,11 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// busyboxRecipe is the head of a test recipe: package name at version
+// 1.0.0-r0, built in a busybox-only environment. The caller appends the
+// pipeline (and anything else).
+func busyboxRecipe(name string) string {
+	return "package:\n  name: " + name + "\n  version: 1.0.0\n  epoch: 0\n" +
+		"environment:\n  contents:\n    packages: [busybox]\n"
+}
