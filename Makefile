@@ -6,7 +6,7 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME  ?= 3s
 
-.PHONY: all build deps demo test test-short fuzz bench lint clean apkocheck
+.PHONY: all build deps demo test test-short fuzz bench lint clean apkocheck compat compat-ratchet
 
 all: build
 
@@ -82,3 +82,16 @@ apkocheck:
 
 clean:
 	rm -rf bin .demo
+
+# Compile every recipe of a corpus of real recipes and compare with what
+# melange made of them (CORPUS/expected.jsonl). Fails below the figure in
+# testdata/compat-ratchet; make compat-ratchet raises it. COMPAT_EXEC=1 also
+# times `bin/pestle compile`, one process a recipe.
+CORPUS      ?= ../shared/corpus
+COMPAT_EXEC ?= 0
+
+compat: $(if $(filter 1,$(COMPAT_EXEC)),build)
+	$(GO) run ./internal/compat -ratchet testdata/compat-ratchet $(if $(filter 1,$(COMPAT_EXEC)),-exec $(BIN)) $(CORPUS)
+
+compat-ratchet:
+	$(GO) run ./internal/compat -ratchet testdata/compat-ratchet -update-ratchet $(CORPUS)

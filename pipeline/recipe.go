@@ -197,6 +197,7 @@ type Test struct {
 type StepSpec struct {
 	If               string            `yaml:"if"`
 	Name             string            `yaml:"name"`
+	Description      string            `yaml:"description"`
 	Uses             string            `yaml:"uses"`
 	With             map[string]string `yaml:"with"`
 	WithPos          map[string]Pos    `yaml:"-" pos:"with"`

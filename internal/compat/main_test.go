@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckCorpus(t *testing.T) {
+	rep, err := Check("testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != 3 || rep.Agree != 1 {
+		t.Fatalf("agree %d of %d, want 1 of 3", rep.Agree, rep.Total)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Results {
+		got[r.Recipe] = strings.Join(r.Causes, " | ")
+	}
+	want := map[string]string{
+		"agree.yaml":   "",
+		"differs.yaml": "epoch differs | subpackages differs: -differs-dev | environment differs: -build-base",
+		"broken.yaml":  `load: unknown key "colour" in package`,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: causes %q, want %q", k, got[k], w)
+		}
+	}
+}
+
+func TestRatchet(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ratchet")
+	write := func(s string) {
+		if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	write("2\n")
+	if err := run(&out, "testdata/corpus", file, false, "", false); err == nil || !strings.Contains(err.Error(), "fewer than the 2") {
+		t.Fatalf("below the ratchet: err = %v", err)
+	}
+	write("0\n")
+	if err := run(&out, "testdata/corpus", file, true, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := readRatchet(file); err != nil || n != 1 {
+		t.Fatalf("ratchet after update = %d, %v; want 1", n, err)
+	}
+	write("1\n")
+	if err := run(&out, "testdata/corpus", file, true, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := readRatchet(file); n != 1 {
+		t.Fatalf("ratchet moved to %d on an equal run", n)
+	}
+	write("x")
+	if err := run(&out, "testdata/corpus", file, false, "", false); err == nil {
+		t.Fatal("a ratchet file without a number was accepted")
+	}
+	if !strings.Contains(out.String(), "agreement: 1 of 3 recipes (33.3%)") {
+		t.Errorf("report lacks the rate:\n%s", out.String())
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	got := Environment([]string{"make", "git", "busybox", "make", "wget"})
+	if strings.Join(got, ",") != "busybox,make" {
+		t.Errorf("Environment = %v", got)
+	}
+}
