@@ -69,11 +69,13 @@ BENCH_COUNT ?= 3
 BENCH_TIME  ?= 300ms
 BENCH_GO    ?= 1
 BENCH_E2E   ?= 1
+# A folder with recipes/ and pipelines/ whose graph pipeline/graph times.
+PESTLE_CORPUS ?= $(wildcard $(CURDIR)/../shared/corpus)
 
 bench: build $(DEMO_BASE)/$(ARCH)/APKINDEX.tar.gz
 	GO=$(GO) BENCH_DIR=$(BENCH_DIR) BENCH_RUNS=$(BENCH_RUNS) BENCH_COUNT=$(BENCH_COUNT) \
 	  BENCH_TIME=$(BENCH_TIME) BENCH_GO=$(BENCH_GO) BENCH_E2E=$(BENCH_E2E) \
-	  scripts/bench $(BIN) $(DEMO_BASE)
+	  PESTLE_CORPUS=$(PESTLE_CORPUS) scripts/bench $(BIN) $(DEMO_BASE)
 
 # Packages, index and installed database checked against apko's APK
 # implementation (its own module: the first run downloads it, ~1.5 min).

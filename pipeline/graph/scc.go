@@ -1,0 +1,158 @@
+package graph
+
+import "sort"
+
+// tarjan returns the strongly connected components of the nodes, each
+// after every component it can reach (dependencies first).
+func tarjan(nodes []*Node) [][]int {
+	index := make([]int, len(nodes))
+	low := make([]int, len(nodes))
+	on := make([]bool, len(nodes))
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
+	var out [][]int
+	next := 0
+	var visit func(v int)
+	visit = func(v int) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		on[v] = true
+		for _, w := range nodes[v].deps {
+			if index[w] < 0 {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if on[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] != index[v] {
+			return
+		}
+		var comp []int
+		for {
+			w := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			on[w] = false
+			comp = append(comp, w)
+			if w == v {
+				break
+			}
+		}
+		sort.Ints(comp)
+		out = append(out, comp)
+	}
+	for v := range nodes {
+		if index[v] < 0 {
+			visit(v)
+		}
+	}
+	return out
+}
+
+// analyze finds the cycles, levels, order, depth and width.
+func (g *Graph) analyze() {
+	comps := tarjan(g.Nodes)
+	compOf := make([]int, len(g.Nodes))
+	for c, comp := range comps {
+		for _, v := range comp {
+			compOf[v] = c
+		}
+	}
+	level := make([]int, len(comps))
+	largest := []int{}
+	for c, comp := range comps {
+		lv := 0
+		for _, v := range comp {
+			for _, w := range g.Nodes[v].deps {
+				if compOf[w] != c {
+					lv = max(lv, level[compOf[w]])
+				}
+			}
+		}
+		level[c] = lv + 1
+		if len(comp) > len(largest) {
+			largest = comp
+		}
+		if len(comp) > 1 {
+			g.Cycles = append(g.Cycles, g.cycle(comp, compOf, c))
+		}
+	}
+	perLevel := map[int]int{}
+	for v, n := range g.Nodes {
+		n.Level = level[compOf[v]]
+		n.InCycle = len(comps[compOf[v]]) > 1
+		perLevel[n.Level]++
+		g.Depth = max(g.Depth, n.Level)
+	}
+	for _, k := range perLevel {
+		g.Width = max(g.Width, k)
+	}
+	for _, v := range largest {
+		g.LargestSCC = append(g.LargestSCC, g.Nodes[v].Name)
+	}
+	order := make([]*Node, 0, len(g.Nodes))
+	for _, n := range g.Nodes {
+		if !n.InCycle && n.NotTargeted == "" {
+			order = append(order, n)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Level < order[j].Level })
+	for _, n := range order {
+		g.Order = append(g.Order, n.Name)
+	}
+	sort.Slice(g.Cycles, func(i, j int) bool { return g.Cycles[i].Recipes[0] < g.Cycles[j].Recipes[0] })
+}
+
+// cycle finds a shortest cycle through the first recipe of comp (the
+// component numbered c), breadth first.
+func (g *Graph) cycle(comp []int, compOf []int, c int) Cycle {
+	start := comp[0]
+	parent := map[int]int{start: -1}
+	queue := []int{start}
+	closing := -1
+	for len(queue) > 0 && closing < 0 {
+		v := queue[0]
+		queue = queue[1:]
+		for _, w := range g.Nodes[v].deps {
+			if w == start {
+				closing = v
+				break
+			}
+			if _, seen := parent[w]; !seen && compOf[w] == c {
+				parent[w] = v
+				queue = append(queue, w)
+			}
+		}
+	}
+	var path []int
+	for v := closing; v >= 0; v = parent[v] {
+		path = append(path, v)
+	}
+	cy := Cycle{}
+	for _, v := range comp {
+		cy.Recipes = append(cy.Recipes, g.Nodes[v].Name)
+	}
+	for i := len(path) - 1; i >= 0; i-- {
+		to := start
+		if i > 0 {
+			to = path[i-1]
+		}
+		cy.Path = append(cy.Path, g.edge(path[i], to))
+	}
+	cy.Closing = cy.Path[len(cy.Path)-1]
+	return cy
+}
+
+// edge returns the first edge from node a to node b.
+func (g *Graph) edge(a, b int) Edge {
+	from, to := g.Nodes[a].Name, g.Nodes[b].Name
+	for _, e := range g.Edges {
+		if e.From == from && e.To == to {
+			return e
+		}
+	}
+	return Edge{From: from, To: to}
+}
