@@ -7,15 +7,6 @@ import (
 	"strings"
 )
 
-// defaultCaps are the capabilities a container engine grants by default;
-// steps get them in every sandbox (inside the user namespace when there is
-// one), so recipes behave as they do under melange.
-var defaultCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-}
-
 // statusFD is the descriptor number bwrap writes its JSON status records
 // to (the first of exec.Cmd.ExtraFiles).
 const statusFD = 3
@@ -35,6 +26,12 @@ func (b *Bwrap) args(spec Spec, cmd Command, shell bool) []string {
 	a := make([]string, 0, 96)
 	a = append(a, "--bind", spec.Root, "/",
 		"--proc", "/proc",
+		// The sysctls and the SysRq trigger are host-wide and owned by
+		// uid 0: a step running as root without capabilities could still
+		// write them, so they are read-only (bwrap's own cover of them is
+		// not applied when it runs as root).
+		"--ro-bind", "/proc/sys", "/proc/sys",
+		"--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
 		"--dev", "/dev")
 	if spec.TmpDir != "" {
 		a = append(a, "--bind", spec.TmpDir, "/tmp")
@@ -68,15 +65,7 @@ func (b *Bwrap) args(spec Spec, cmd Command, shell bool) []string {
 	if u, ok := b.user(spec); ok {
 		a = append(a, "--unshare-user", "--uid", strconv.Itoa(u.UID), "--gid", strconv.Itoa(u.GID))
 	}
-	for _, c := range defaultCaps {
-		a = append(a, "--cap-add", c)
-	}
-	for _, c := range spec.CapAdd {
-		a = append(a, "--cap-add", capName(c))
-	}
-	for _, c := range spec.CapDrop {
-		a = append(a, "--cap-drop", capName(c))
-	}
+	a = append(a, capArgs(spec)...)
 	a = append(a, "--die-with-parent")
 	if !shell {
 		// A new session keeps the step away from the caller's terminal

@@ -45,7 +45,7 @@ var argsCases = []struct {
 			Mounts:   []Mount{{Source: "/src/a", Dest: "/opt/a/", ReadOnly: true}, {Source: "/src/b", Dest: "/tmp/b"}},
 			Network:  true,
 			Hostname: "builder",
-			CapAdd:   []string{"net_admin", "CAP_SYS_PTRACE"},
+			CapAdd:   []string{"net_bind_service", "CAP_SYS_PTRACE"},
 			CapDrop:  []string{"mknod"},
 		},
 		cmd: Command{Script: "go build ./...", WorkDir: "src/my app"},

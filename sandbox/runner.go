@@ -172,6 +172,11 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("sandbox: %q is not a capability name (want e.g. CAP_NET_ADMIN or net_admin)", c)
 		}
 	}
+	for _, c := range s.CapAdd {
+		if err := checkCapAdd(c, s.Network); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
