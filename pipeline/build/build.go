@@ -150,7 +150,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			src = filepath.Dir(opts.Recipe)
 		}
 		apkCache, _ := opts.apkCacheDir()
-		n, err := populate(src, workspace, outBase, opts.WorkspaceDir, opts.cacheDir(), apkCache, ses.scratch)
+		n, err := populate(src, workspace, newSecrets(opts.SigningKey, log), outBase, opts.WorkspaceDir, opts.cacheDir(), apkCache, ses.scratch)
 		if err != nil {
 			return nil, fmt.Errorf("copying the source dir into the workspace: %w", err)
 		}

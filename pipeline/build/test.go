@@ -104,7 +104,7 @@ func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipelin
 	}
 	defer ses.close()
 	if opts.SourceDir != "" {
-		if _, err := populate(opts.SourceDir, ses.workspace); err != nil {
+		if _, err := populate(opts.SourceDir, ses.workspace, newSecrets(opts.SigningKey, ses.log)); err != nil {
 			return fmt.Errorf("copying the source dir into the workspace: %w", err)
 		}
 	}

@@ -85,9 +85,9 @@ func (ig *ignore) match(rel string, isDir bool) bool {
 }
 
 // populate copies the source dir into the workspace, leaving out ignored
-// paths and the given absolute paths (the output and workspace dirs when
-// they live inside the source dir).
-func populate(srcDir, workspace string, exclude ...string) (int, error) {
+// paths, private keys (see secrets) and the given absolute paths (the
+// output and workspace dirs when they live inside the source dir).
+func populate(srcDir, workspace string, sec *secrets, exclude ...string) (int, error) {
 	ig, err := loadIgnore(srcDir)
 	if err != nil {
 		return 0, err
@@ -106,7 +106,8 @@ func populate(srcDir, workspace string, exclude ...string) (int, error) {
 	}
 	n := 0
 	err = copyInto(absSrc, workspace, func(rel string, d fs.DirEntry) bool {
-		if skipAbs[filepath.Join(absSrc, rel)] || ig.match(rel, d.IsDir()) {
+		abs := filepath.Join(absSrc, rel)
+		if skipAbs[abs] || ig.match(rel, d.IsDir()) || sec.skip(abs, rel, d) {
 			return true
 		}
 		if !d.IsDir() {

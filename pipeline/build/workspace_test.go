@@ -45,7 +45,7 @@ func TestPopulateHonoursMelangeignore(t *testing.T) {
 		write(t, filepath.Join(src, f), f, 0o644)
 	}
 	ws := t.TempDir()
-	n, err := populate(src, ws, filepath.Join(src, "packages"))
+	n, err := populate(src, ws, nil, filepath.Join(src, "packages"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestPopulateSkipsWorkspaceInsideSource(t *testing.T) {
 	if err := os.MkdirAll(ws, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := populate(src, ws, filepath.Join(src, "tmp", "pestle-build-1")); err != nil {
+	if _, err := populate(src, ws, nil, filepath.Join(src, "tmp", "pestle-build-1")); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(listTree(t, ws), " "); got != "main.c tmp/" {
