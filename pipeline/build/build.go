@@ -187,7 +187,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	// Emit.
 	outDir := filepath.Join(outBase, plan.Arch)
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
-		recipe: recipeBytes, guestFile: ses.guestFile, maint: opts.Namespace, tempDir: ses.scratch,
+		recipe: recipeBytes, readGuest: ses.readGuestFile, maint: opts.Namespace, tempDir: ses.scratch,
 		envPkgs: ses.packages, log: log, sources: sr.sources,
 		lintRequire: opts.LintRequire, lintWarn: opts.LintWarn}
 	var infos []*apk.PackageInfo

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,7 +28,7 @@ type emitter struct {
 	keyName               string
 	sde                   int64
 	recipe                []byte
-	guestFile             func(rel string) string // the guest's files, for user and group names
+	readGuest             func(rel string) ([]byte, error) // the guest's files, for user and group names
 	maint                 string
 	tempDir               string
 	envPkgs               []*apk.PackageInfo // installed in the build environment
@@ -107,6 +109,9 @@ func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree st
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOutputTree(filepath.Dir(filepath.Dir(tree)), pkg.Name); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(tree, 0o755); err != nil {
 		return nil, err
 	}
@@ -126,7 +131,9 @@ func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree st
 // into the output directory.
 func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string) (string, time.Duration, error) {
 	start := time.Now()
-	e.loadIDs()
+	if err := e.loadIDs(); err != nil {
+		return "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
+	}
 	path := filepath.Join(e.outDir, info.Filename())
 	err := apk.WriteFile(path, tree, info, apk.WriteOptions{
 		SigningKey:      e.key,
@@ -185,22 +192,26 @@ func (e *emitter) owner(uid, gid int, _ string) (int, int, string, string) {
 	return uid, gid, uname, gname
 }
 
-func (e *emitter) loadIDs() {
+func (e *emitter) loadIDs() error {
 	if e.loadedID {
-		return
+		return nil
+	}
+	passwd, err := e.readGuest("etc/passwd")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	group, err := e.readGuest("etc/group")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	e.loadedID = true
-	e.users = readIDs(e.guestFile("etc/passwd"))
-	e.groups = readIDs(e.guestFile("etc/group"))
+	e.users, e.groups = readIDs(passwd), readIDs(group)
+	return nil
 }
 
 // readIDs reads name:x:id:… lines into id → name.
-func readIDs(path string) map[int]string {
+func readIDs(data []byte) map[int]string {
 	out := map[int]string{}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return out
-	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), ":")

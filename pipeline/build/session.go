@@ -125,19 +125,6 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 	return nil
 }
 
-// guestFile is the host path of a file of the guest root as the steps left
-// it (rel is slash-separated, relative to /).
-func (s *session) guestFile(rel string) string {
-	if s.overlay == nil {
-		return filepath.Join(s.guest, filepath.FromSlash(rel))
-	}
-	up := filepath.Join(s.overlay.Upper, filepath.FromSlash(rel))
-	if _, err := os.Lstat(up); err == nil {
-		return up
-	}
-	return filepath.Join(s.overlay.Lower, filepath.FromSlash(rel))
-}
-
 // close stops the runner and removes the run's directories (unless kept).
 func (s *session) close() {
 	if s.started {
