@@ -33,15 +33,16 @@ func newBuildCmd() *cobra.Command {
 	var arches []string
 	var generateIndex, rm bool
 	var buildDate string
+	var bf batchFlags
 	cmd := &cobra.Command{
-		Use:   "build [RECIPE]",
+		Use:   "build [RECIPE|DIR...]",
 		Short: "Build a melange recipe into signed packages in ./packages/<arch>",
 		Example: `  pestle build melange.yaml --arch amd64 --signing-key melange.rsa
   pestle build --signing-key melange.rsa -r ./packages -k melange.rsa.pub
-  pestle build recipe.yaml --network --debug --rm=false`,
-		Args: cobra.MaximumNArgs(1),
+  pestle build recipe.yaml --network --debug --rm=false
+  pestle build recipes/ -j 4 --keep-going --signing-key melange.rsa`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			recipe, err := findRecipe(args)
+			recipe, err := findRecipe(args[:min(len(args), 1)])
 			if err != nil {
 				return err
 			}
@@ -73,6 +74,12 @@ func newBuildCmd() *cobra.Command {
 			o.Stdin = os.Stdin
 			if len(arches) == 0 {
 				arches = []string{""}
+			}
+			if bf.many(cmd, args) {
+				if len(args) == 0 {
+					args = []string{recipe}
+				}
+				return buildMany(cmd, args, o, arches, &bf)
 			}
 			failed := false
 			for _, a := range arches {
@@ -121,6 +128,7 @@ func newBuildCmd() *cobra.Command {
 	f.BoolVar(&o.Network, "network", false, "give the sandbox the host's network (off by default)")
 	f.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "accept unsigned or untrusted repository indexes")
 	f.StringSliceVar(&o.LintRequire, "lint-require", nil, "linters whose findings fail the build (default: melange's required set)")
+	bf.add(f)
 	f.StringSliceVar(&o.LintWarn, "lint-warn", nil, "linters whose findings are only warnings (default: melange's warning set)")
 	return cmd
 }

@@ -122,15 +122,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := preflight(ctx, &opts, plan.Arch); err != nil {
 		return nil, err
 	}
-	env := environment{
-		Arch:           plan.Arch,
-		Repositories:   joined(plan.Environment.Repositories, opts.Repositories),
-		Keyring:        joined(plan.Environment.Keyring, opts.Keyring),
-		Packages:       joined(plan.Environment.Packages, opts.Packages),
-		Accounts:       plan.Environment.Accounts,
-		AllowUntrusted: opts.AllowUntrusted,
-	}
-	ses, err := openSession(ctx, &opts, env, plan.Arch)
+	ses, err := openSession(ctx, &opts, buildEnvironment(&opts, plan), plan.Arch)
 	if err != nil {
 		return nil, err
 	}
