@@ -21,8 +21,13 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
-// maxControlEntry bounds each control entry kept in memory.
-const maxControlEntry = 16 << 20
+// maxControlEntry bounds each control entry kept in memory, and
+// maxControlTotal all of them together (signatures included): a crafted
+// package with many entries cannot make a reader hold more.
+const (
+	maxControlEntry = 16 << 20
+	maxControlTotal = 32 << 20
+)
 
 // ReadOptions configures Read.
 //
@@ -186,6 +191,17 @@ type reader struct {
 	legacy     bool              // no datahash: identity and signature span control+data
 	dataStart  int64             // offset of the data segment, once HashDataOnly reaches it
 	files      map[string][]byte // regular file name -> SHA-1, for hard links
+	kept       int64             // bytes of signature and control entries held
+}
+
+// keep counts n more bytes of control or signature entries held in memory
+// and refuses to go past maxControlTotal.
+func (rd *reader) keep(name string, n int) error {
+	rd.kept += int64(n)
+	if rd.kept > maxControlTotal {
+		return rd.corrupt(name, "the signature and control entries hold more than %d bytes together (limit %d)", rd.kept, maxControlTotal)
+	}
+	return nil
 }
 
 func (rd *reader) fail(kind ErrorKind, file string, err error) error {

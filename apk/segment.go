@@ -125,6 +125,9 @@ func (rd *reader) signature(hdr *tar.Header, tr io.Reader) error {
 	if hdr.Size > maxSignatureSize {
 		return nil // ignored, as apk v3 does
 	}
+	if err := rd.keep(hdr.Name, int(hdr.Size)); err != nil {
+		return err
+	}
 	v, err := readEntry(tr, hdr.Size)
 	if err != nil {
 		return rd.corrupt(hdr.Name, "%v", tarErr(err))
@@ -137,6 +140,9 @@ func (rd *reader) signature(hdr *tar.Header, tr io.Reader) error {
 func (rd *reader) control(hdr *tar.Header, tr io.Reader) error {
 	if hdr.Size > maxControlEntry {
 		return rd.corrupt(hdr.Name, "control entry of %d bytes (limit %d)", hdr.Size, maxControlEntry)
+	}
+	if err := rd.keep(hdr.Name, int(hdr.Size)); err != nil {
+		return err
 	}
 	v, err := readEntry(tr, hdr.Size)
 	if err != nil {

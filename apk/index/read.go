@@ -19,7 +19,7 @@ import (
 // decompression, and the DESCRIPTION kept.
 const (
 	maxArchive     = 1 << 30
-	maxText        = 2 << 30
+	maxText        = 512 << 20
 	maxDescription = 4 << 10
 	maxSignature   = 64 << 10
 )

@@ -91,7 +91,7 @@ func mergeFile(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log
 	var text strings.Builder
 	desc, err := walkContent(unsigned, func(r io.Reader, size int64) error {
 		text.Grow(int(min(max(size, 0), 64<<20))) // the header's claim, within reason
-		_, err := io.Copy(&text, r)
+		_, err := io.Copy(&lineBounded{w: &text, max: maxText}, r)
 		return err
 	})
 	if err != nil {
