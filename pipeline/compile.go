@@ -86,14 +86,42 @@ func (c *compiler) fail(file string, pos Pos, hint, format string, args ...any) 
 }
 
 // expand substitutes text in sc, recording an error positioned at
-// file:pos (what says which field) and returning "" on failure.
+// file:pos (what says which field) and returning "" on failure. A
+// malformed reference is kept as text with a warning, as melange keeps it.
 func (c *compiler) expand(sc *Scope, text, file string, pos Pos, what string) string {
-	out, err := sc.Expand(text)
+	return c.expandWith(sc, text, file, pos, what, false)
+}
+
+// expandText is expand for free text (descriptions, URLs, annotations,
+// scriptlets), where melange also keeps references to undefined names.
+func (c *compiler) expandText(sc *Scope, text, file string, pos Pos, what string) string {
+	return c.expandWith(sc, text, file, pos, what, true)
+}
+
+func (c *compiler) expandWith(sc *Scope, text, file string, pos Pos, what string, free bool) string {
+	at := (&Error{File: file, Line: pos.Line, Col: pos.Col}).Error()
+	l := leniency{malformed: func(ref string) {
+		c.warnf("%smalformed variable reference %q %s is kept as text; write ${{name}} if a variable was meant", at, ref, what)
+	}}
+	if free {
+		l.undefined = func(name string) {
+			c.warnf("%sundefined variable %q %s is kept as text; define it (for example under vars:) or drop the ${{ }}", at, name, what)
+		}
+	}
+	out, err := expandSome(text, sc.Get, l)
 	if err != nil {
 		c.e.add(positioned(err, file, pos, what).(*Error))
 		return ""
 	}
 	return out
+}
+
+// warnf records a warning once.
+func (c *compiler) warnf(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if !slices.Contains(c.warn, w) {
+		c.warn = append(c.warn, w)
+	}
 }
 
 func (c *compiler) expandList(sc *Scope, in []string, pos Pos, what string) []string {
@@ -107,13 +135,14 @@ func (c *compiler) expandList(sc *Scope, in []string, pos Pos, what string) []st
 	return out
 }
 
-func (c *compiler) expandMap(sc *Scope, in map[string]string, file string, pos Pos, what string) map[string]string {
+// expandMap expands each value of in; free as in expandWith.
+func (c *compiler) expandMap(sc *Scope, in map[string]string, file string, pos Pos, what string, free bool) map[string]string {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make(map[string]string, len(in))
 	for _, k := range sortedKeys(in) {
-		out[k] = c.expand(sc, in[k], file, pos, what+"."+k)
+		out[k] = c.expandWith(sc, in[k], file, pos, what+"."+k, free)
 	}
 	return out
 }
@@ -153,8 +182,8 @@ func (c *compiler) compile() *Plan {
 	plan := &Plan{File: r.File, Arch: c.arch.APK, Capabilities: r.Capabilities}
 	plan.Package = PackageInfo{
 		Name: name, Version: version, Epoch: p.Epoch, FullVersion: fmt.Sprintf("%s-r%d", version, p.Epoch),
-		Description:        c.expand(c.base, p.Description, r.File, p.At.Key("description"), "in package.description"),
-		URL:                c.expand(c.base, p.URL, r.File, p.At.Key("url"), "in package.url"),
+		Description:        c.expandText(c.base, p.Description, r.File, p.At.Key("description"), "in package.description"),
+		URL:                c.expandText(c.base, p.URL, r.File, p.At.Key("url"), "in package.url"),
 		Commit:             p.Commit,
 		TargetArchitecture: p.TargetArchitecture,
 		Copyright:          p.Copyright,
@@ -170,7 +199,7 @@ func (c *compiler) compile() *Plan {
 	var needs []string
 	main := PackagePlan{
 		Name: name, Description: plan.Package.Description, URL: plan.Package.URL, Commit: p.Commit,
-		Annotations:  c.expandMap(c.base, p.Annotations, r.File, p.At.Key("annotations"), "in package.annotations"),
+		Annotations:  c.expandMap(c.base, p.Annotations, r.File, p.At.Key("annotations"), "in package.annotations", true),
 		Dependencies: c.dependencies(c.base, p.Dependencies, "package.dependencies"),
 		Options:      p.Options, Scriptlets: c.scriptlets(c.base, p.Scriptlets, "package.scriptlets"),
 		Checks: p.Checks, SetCap: p.SetCap, Line: p.At.Line,
@@ -183,10 +212,10 @@ func (c *compiler) compile() *Plan {
 		sp := s.spec
 		pp := PackagePlan{
 			Name:         s.name,
-			Description:  c.expand(s.scope, sp.Description, r.File, sp.At.Key("description"), "in "+s.where+".description"),
-			URL:          c.expand(s.scope, sp.URL, r.File, sp.At.Key("url"), "in "+s.where+".url"),
+			Description:  c.expandText(s.scope, sp.Description, r.File, sp.At.Key("description"), "in "+s.where+".description"),
+			URL:          c.expandText(s.scope, sp.URL, r.File, sp.At.Key("url"), "in "+s.where+".url"),
 			Commit:       sp.Commit,
-			Annotations:  c.expandMap(s.scope, sp.Annotations, r.File, sp.At.Key("annotations"), "in "+s.where+".annotations"),
+			Annotations:  c.expandMap(s.scope, sp.Annotations, r.File, sp.At.Key("annotations"), "in "+s.where+".annotations", true),
 			Dependencies: c.dependencies(s.scope, sp.Dependencies, s.where+".dependencies"),
 			Options:      sp.Options, Scriptlets: c.scriptlets(s.scope, sp.Scriptlets, s.where+".scriptlets"),
 			Checks: sp.Checks, SetCap: sp.SetCap, Copyright: sp.Copyright, Line: sp.At.Line,
@@ -247,7 +276,9 @@ func (c *compiler) buildOptions() {
 			} else if hint == "" {
 				hint = "the recipe defines no options"
 			}
-			c.fail(c.r.File, c.r.At.Key("options"), hint, "unknown build option %q", name)
+			// melange ignores an option the recipe does not define.
+			at := (&Error{File: c.r.File, Line: c.r.At.Key("options").Line, Col: c.r.At.Key("options").Col}).Error()
+			c.warnf("%sunknown build option %q is ignored; %s", at, name, hint)
 			continue
 		}
 		c.opt = append(c.opt, &bo)

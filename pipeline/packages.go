@@ -114,15 +114,15 @@ func (c *compiler) scriptlets(sc *Scope, s *Scriptlets, where string) *Scriptlet
 	f := c.r.File
 	return &Scriptlets{
 		Trigger: Trigger{
-			Script: c.expand(sc, s.Trigger.Script, f, s.At.Key("trigger"), "in "+where+".trigger.script"),
+			Script: c.expandText(sc, s.Trigger.Script, f, s.At.Key("trigger"), "in "+where+".trigger.script"),
 			Paths:  c.expandList(sc, s.Trigger.Paths, s.At.Key("trigger"), "in "+where+".trigger.paths"),
 		},
-		PreInstall:    c.expand(sc, s.PreInstall, f, s.At.Key("pre-install"), "in "+where+".pre-install"),
-		PostInstall:   c.expand(sc, s.PostInstall, f, s.At.Key("post-install"), "in "+where+".post-install"),
-		PreDeinstall:  c.expand(sc, s.PreDeinstall, f, s.At.Key("pre-deinstall"), "in "+where+".pre-deinstall"),
-		PostDeinstall: c.expand(sc, s.PostDeinstall, f, s.At.Key("post-deinstall"), "in "+where+".post-deinstall"),
-		PreUpgrade:    c.expand(sc, s.PreUpgrade, f, s.At.Key("pre-upgrade"), "in "+where+".pre-upgrade"),
-		PostUpgrade:   c.expand(sc, s.PostUpgrade, f, s.At.Key("post-upgrade"), "in "+where+".post-upgrade"),
+		PreInstall:    c.expandText(sc, s.PreInstall, f, s.At.Key("pre-install"), "in "+where+".pre-install"),
+		PostInstall:   c.expandText(sc, s.PostInstall, f, s.At.Key("post-install"), "in "+where+".post-install"),
+		PreDeinstall:  c.expandText(sc, s.PreDeinstall, f, s.At.Key("pre-deinstall"), "in "+where+".pre-deinstall"),
+		PostDeinstall: c.expandText(sc, s.PostDeinstall, f, s.At.Key("post-deinstall"), "in "+where+".post-deinstall"),
+		PreUpgrade:    c.expandText(sc, s.PreUpgrade, f, s.At.Key("pre-upgrade"), "in "+where+".pre-upgrade"),
+		PostUpgrade:   c.expandText(sc, s.PostUpgrade, f, s.At.Key("post-upgrade"), "in "+where+".post-upgrade"),
 	}
 }
 
@@ -149,7 +149,7 @@ func (c *compiler) environment(sc *Scope, env *Environment, where string, build 
 		Keyring:      c.expandList(sc, ct.Keyring, ct.At.Key("keyring"), "in "+where+".contents.keyring"),
 		Packages:     c.expandList(sc, ct.Packages, ct.At.Key("packages"), "in "+where+".contents.packages"),
 		Accounts:     env.Accounts,
-		Env:          c.expandMap(sc, env.Environment, c.r.File, env.At.Key("environment"), "in "+where+".environment"),
+		Env:          c.expandMap(sc, env.Environment, c.r.File, env.At.Key("environment"), "in "+where+".environment", true),
 	}
 	out.Repositories = slices.Compact(out.Repositories)
 	if !slices.ContainsFunc(out.Accounts.Groups, func(g Group) bool { return g.GroupName == buildUser }) {

@@ -173,6 +173,21 @@ func isVarChar(c byte) bool {
 // tabs allowed around the name) and replaces them with lookup(name). There
 // is no escape: any "${{" or "$<<" must start a well-formed reference.
 func expand(text string, lookup func(string) (string, error)) (string, error) {
+	return expandSome(text, lookup, leniency{})
+}
+
+// leniency says what expandSome lets through as plain text, as melange
+// does: it only replaces what looks exactly like a reference, and leaves
+// unknown names alone in free text. Each callback hears of what was kept.
+type leniency struct {
+	// malformed, when set, keeps a malformed reference as text.
+	malformed func(ref string)
+	// undefined, when set, keeps a reference to an undefined name as text.
+	undefined func(name string)
+}
+
+// expandSome is expand with leniency l.
+func expandSome(text string, lookup func(string) (string, error), l leniency) (string, error) {
 	if !strings.Contains(text, "${{") && !strings.Contains(text, "$<<") {
 		return text, nil
 	}
@@ -211,24 +226,43 @@ func expand(text string, lookup func(string) (string, error)) (string, error) {
 			k++
 		}
 		if name == "" || !strings.HasPrefix(text[k:], closing) {
-			end := k + 2
-			if end > len(text) {
-				end = len(text)
+			ref := malformedRef(text, j, k)
+			if l.malformed == nil {
+				return "", &syntaxError{ref: ref}
 			}
-			if nl := strings.IndexByte(text[j:end], '\n'); nl >= 0 {
-				end = j + nl
-			}
-			for end < len(text) && !utf8.RuneStart(text[end]) {
-				end++
-			}
-			return "", &syntaxError{ref: text[j:end]}
+			l.malformed(ref)
+			b.WriteString(text[j : j+3])
+			i = j + 3
+			continue
 		}
 		v, err := lookup(name)
 		if err != nil {
+			if _, ok := err.(*undefinedError); ok && l.undefined != nil {
+				l.undefined(name)
+				b.WriteString(text[j : k+2])
+				i = k + 2
+				continue
+			}
 			return "", err
 		}
 		b.WriteString(v)
 		i = k + 2
 	}
 	return b.String(), nil
+}
+
+// malformedRef is the text of a malformed reference starting at j (the
+// scan stopped at k): up to two characters past k, within the line.
+func malformedRef(text string, j, k int) string {
+	end := k + 2
+	if end > len(text) {
+		end = len(text)
+	}
+	if nl := strings.IndexByte(text[j:end], '\n'); nl >= 0 {
+		end = j + nl
+	}
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	return text[j:end]
 }
