@@ -45,8 +45,15 @@ type step struct {
 	Environment      map[string]string `yaml:"environment"`
 }
 
-// wantNames are the pipelines that recipes use most; each must exist.
+// wantNames are the pipelines melange ships (and meson/compile); each
+// must exist.
 var wantNames = []string{
+	"R/build",
+	"go/build/v2", "go/bump", "go/covdata",
+	"llvm/covreport",
+	"maven/configure-mirror", "maven/pombump",
+	"pecl/install", "pecl/phpize",
+	"xcover/ensure", "xcover/profile", "xcover/status", "xcover/stop", "xcover/wait",
 	"autoconf/configure", "autoconf/make", "autoconf/make-install",
 	"cargo/build",
 	"cmake/build", "cmake/configure", "cmake/install",
@@ -64,9 +71,12 @@ var wantNames = []string{
 }
 
 // unusedInputs are declared for compatibility but read by no script:
-// pestle uses them on the host side (fetch, git-checkout) or for the SBOM.
+// pestle uses them on the host side (fetch, git-checkout) or for the SBOM,
+// or melange declares them without reading them (R/build, xcover/stop).
 var unusedInputs = map[string][]string{
-	"fetch":        {"purl-name", "purl-version"},
+	"R/build":      {"package", "version"},
+	"xcover/stop":  {"package"},
+	"fetch":        {"purl-name", "purl-version", "reason"},
 	"git-checkout": {"reason", "type-hint"},
 }
 

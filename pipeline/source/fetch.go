@@ -35,6 +35,7 @@ type FetchInput struct {
 	RetryLimit  int
 	PurlName    string // purl-name, recorded for the SBOM
 	PurlVersion string // purl-version, recorded for the SBOM
+	Reason      string // reason: why the recipe fetches it so (for readers)
 }
 
 // FetchResult describes the placed artifact, for the log and the SBOM.

@@ -12,7 +12,7 @@ import (
 var (
 	fetchInputs = []string{"uri", "expected-sha256", "expected-sha512", "expected-none",
 		"strip-components", "directory", "extract", "delete", "timeout", "dns-timeout",
-		"retry-limit", "purl-name", "purl-version"}
+		"retry-limit", "purl-name", "purl-version", "reason"}
 	gitInputs = []string{"repository", "destination", "depth", "branch", "tag",
 		"expected-commit", "expected-commit-is-branch-tip", "recurse-submodules",
 		"shallow-submodules", "submodule-jobs", "cherry-picks", "type-hint", "sparse-paths",
@@ -47,6 +47,7 @@ func FetchFromWith(with map[string]string) (FetchInput, error) {
 	in.RetryLimit = p.integer("retry-limit", 5, 0)
 	in.PurlName = p.str("purl-name")
 	in.PurlVersion = p.str("purl-version")
+	in.Reason = p.str("reason")
 	if p.err != nil {
 		return in, p.err
 	}
