@@ -139,6 +139,8 @@ func TestAlpine316Errors(t *testing.T) {
 		{[]string{"so:libc.so.6"}, KindNotFound, "the request needs so:libc.so.6; no package in the repository provides it"},
 		{[]string{"busybox>=2"}, KindVersion, "the request needs busybox>=2; available: busybox 1.35.0-r17"},
 		{[]string{"alpine-base", "!busybox"}, KindConflict, "busybox"},
+		// apk 2.14: "nvme-cli (no such package): required by: tiny-cloud-aws".
+		{[]string{"busybox", "tiny-cloud-aws"}, KindNotFound, "tiny-cloud-aws needs nvme-cli; no package in the repository provides it"},
 	}
 	for _, c := range cases {
 		_, err := r.Resolve(c.world)

@@ -29,7 +29,18 @@
 // Names with a single possible provider are settled first; names with a
 // choice are decided afterwards, real package names before virtual ones,
 // so that packages chosen for other reasons settle virtual names as they
-// do in apk. apk never revisits a choice; this resolver does: when a
+// do in apk. One exception follows apk's order of decisions (deepest
+// dependency chain first, then the most recently needed name): a needed
+// virtual name that comes before the name of a package providing it
+// without version gets its own preferred provider, and both are chosen,
+// unless every package that depends on that package's name is already
+// chosen (apk then takes it at once).
+//
+// The solution lists what the install walk reaches, as apk's change set
+// does: a package chosen for a virtual name that a package placed earlier
+// already provides is left out, with whatever only it needed.
+//
+// apk never revisits a choice; this resolver does: when a
 // choice leads to a dead end it tries the next candidate (within
 // Options.MaxBacktracks), so it finds an answer in some cases where apk
 // reports an error, and otherwise gives the same one.

@@ -10,7 +10,9 @@ import (
 
 // installOrder lists the chosen packages dependencies first, walking the
 // request sorted by name and each package's dependencies in order, as apk
-// builds its change set. A package is marked before its dependencies are
+// builds its change set. Like apk, it lists only what the walk reaches: a
+// package chosen for a virtual name that another listed package already
+// provides (without version) is left out, with whatever only it needed. A package is marked before its dependencies are
 // walked, so a cycle is broken at the edge that closes it. A package added
 // by install_if follows the packages that trigger it, as soon as its own
 // dependencies can be placed before it.
@@ -28,11 +30,6 @@ func (s *state) installOrder(world []version.Dependency) []*apk.PackageInfo {
 		if n, ok := s.r.nameIdx[d.Name]; ok {
 			o.top(n)
 		}
-	}
-	rest := slices.Clone(s.selected)
-	slices.SortFunc(rest, func(a, b int32) int { return cmp.Compare(s.r.pkgs[a].info.Name, s.r.pkgs[b].info.Name) })
-	for _, p := range rest {
-		o.top(s.r.pkgs[p].name)
 	}
 	return o.out
 }

@@ -92,6 +92,27 @@ func TestRules(t *testing.T) {
 			[]string{"a b"}, []string{"a", "b"}},
 		{"unversioned co-providers", repo(mk("a", "1-r0", "p:/bin/sh"), mk("b", "1-r0", "p:/bin/sh")),
 			[]string{"a", "b"}, []string{"a", "b"}},
+		// apk decides the needed names deepest chain first, and of equal
+		// depth the most recently needed first: virt (needed by pen) comes
+		// before impl (needed by top earlier), so virt gets its preferred
+		// provider and impl provides it too (busybox ldoc: lua5.1 and lua5.4).
+		{"recently needed virtual name decided first", repo(
+			mk("top", "1-r0", "D:pen impl"), mk("pen", "1-r0", "D:virt"),
+			mk("impl", "1-r0", "p:virt"), mk("pref", "1-r0", "p:virt", "k:100"), mk("impl-ext", "1-r0", "D:impl")),
+			[]string{"top"}, []string{"pref", "pen", "impl", "top"}},
+		// The same choice, but the install walk reaches impl first: virt
+		// is then provided and its preferred provider is not installed
+		// (busybox lua5.4-penlight: lua5.4 only).
+		{"provider reached first covers a virtual name", repo(
+			mk("top", "1-r0", "D:ext pen"), mk("ext", "1-r0", "D:impl"), mk("pen", "1-r0", "D:virt"),
+			mk("impl", "1-r0", "p:virt"), mk("pref", "1-r0", "p:virt", "k:100"), mk("impl-ext", "1-r0", "D:impl")),
+			[]string{"top"}, []string{"impl", "ext", "pen", "top"}},
+		// A name that nothing else could need is taken at once, before
+		// any choice: here impl settles virt.
+		{"name with every user chosen settles a virtual name", repo(
+			mk("top", "1-r0", "D:pen impl"), mk("pen", "1-r0", "D:virt"),
+			mk("impl", "1-r0", "p:virt"), mk("pref", "1-r0", "p:virt", "k:100")),
+			[]string{"top"}, []string{"impl", "pen", "top"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -78,6 +78,7 @@ type name struct {
 	s         string
 	providers []provider
 	iifUsers  []int32 // packages whose install_if mentions this name
+	users     []int32 // packages that depend on this name
 	// kind is apk's name priority: 0 if only packages of this name
 	// provide it, 1 if other packages do too, 2 if only other packages do.
 	kind  int8
@@ -199,6 +200,12 @@ func (r *Resolver) addPackage(info *apk.PackageInfo, repo int) {
 	r.pkgs = append(r.pkgs, p)
 	for _, pr := range p.provides {
 		r.names[pr.name].providers = append(r.names[pr.name].providers, provider{pkg: id, version: pr.version})
+	}
+	for _, d := range p.deps {
+		users := r.names[d.name].users
+		if !d.d.Conflict && (len(users) == 0 || users[len(users)-1] != id) {
+			r.names[d.name].users = append(users, id)
+		}
 	}
 	for _, d := range p.iif {
 		users := r.names[d.name].iifUsers

@@ -9,8 +9,12 @@ import (
 // It returns the completed state (s itself or a clone).
 func (s *state) solve(budget *int) (*state, *Error) {
 	for {
-		if err := s.settle(); err != nil {
+		first, err := s.settle()
+		if err != nil {
 			return nil, err
+		}
+		if first >= 0 {
+			return s.branch(first, s.candidates(first, false), false, budget)
 		}
 		n, cands, err := s.nextChoice()
 		if err != nil {
@@ -35,8 +39,10 @@ func (s *state) solve(budget *int) (*state, *Error) {
 }
 
 // settle takes queued names in order and settles those with a single
-// candidate; names with several wait in s.choices.
-func (s *state) settle() *Error {
+// candidate; names with several wait in s.choices. It stops early, with
+// n put back in the queue, when a virtual name must be decided before n
+// (see virtualFirst), and returns that name; otherwise -1.
+func (s *state) settle() (int32, *Error) {
 	for len(s.queue) > 0 {
 		n := s.queue[0]
 		s.queue = s.queue[1:]
@@ -46,16 +52,53 @@ func (s *state) settle() *Error {
 		cands := s.candidates(n, false)
 		switch len(cands) {
 		case 0:
-			return s.explain(n)
+			return -1, s.explain(n)
 		case 1:
+			if v := s.virtualFirst(cands[0], n); v >= 0 {
+				s.queue = append([]int32{n}, s.queue...)
+				return v, nil
+			}
 			if err := s.choose(cands[0], n); err != nil {
-				return err
+				return -1, err
 			}
 		default:
 			s.choices = addTo(s.choices, n)
 		}
 	}
-	return nil
+	return -1, nil
+}
+
+// virtualFirst returns a virtual name that apk decides before name n,
+// whose only candidate is p, or -1. apk takes the names it must decide
+// deepest dependency chain first, and of equal depth the one needed most
+// recently; package names and virtual names alike. So a virtual name that
+// p provides without version, that is needed and that p would otherwise
+// settle, gets its own preferred provider when it comes first in that
+// order, and p then provides it alongside (as for ldoc, which needs
+// lua5.4 and, through lua-penlight, the virtual lua: apk installs lua5.1,
+// lua's provider_priority choice, as well).
+func (s *state) virtualFirst(p, n int32) int32 {
+	r := s.r
+	for _, pr := range r.pkgs[p].provides {
+		v := pr.name
+		if pr.version != "" || v == n || s.queued[v] == 0 {
+			continue
+		}
+		if _, settled := s.chosen[v]; settled || !s.required(v) {
+			continue
+		}
+		if s.allUsersChosen(n) {
+			continue
+		}
+		cv, cn := r.names[v].chain, r.names[n].chain
+		if cv < cn || (cv == cn && s.queued[v] < s.queued[n]) {
+			continue
+		}
+		if cands := s.candidates(v, false); len(cands) > 1 && cands[0] != p {
+			return v
+		}
+	}
+	return -1
 }
 
 // nextChoice returns the next waiting name to decide and its candidates:
@@ -180,4 +223,15 @@ func (s *state) branch(n int32, cands []int32, optional bool, budget *int) (*sta
 		return s.solve(budget)
 	}
 	return nil, first
+}
+
+// allUsersChosen reports whether every package that depends on name n is
+// chosen: apk then takes n at once, before any name with a choice.
+func (s *state) allUsersChosen(n int32) bool {
+	for _, q := range s.r.names[n].users {
+		if !s.isSel[q] {
+			return false
+		}
+	}
+	return true
 }

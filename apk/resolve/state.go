@@ -18,11 +18,11 @@ type state struct {
 	chosen   map[int32]provider   // settled name -> the package chosen for it
 	co       map[int32][]provider // more packages providing a settled name without version
 	cons     map[int32][]constraint
-	queued   map[int32]bool // names ever queued
-	queue    []int32        // names to settle, in order
-	choices  []int32        // names with several candidates, decided last
-	declined map[int32]bool // install_if packages left out
-	iifPend  map[int32]bool // packages whose install_if may have become true
+	queued   map[int32]int32 // names ever queued -> their place in the queue (1, 2, …)
+	queue    []int32         // names to settle, in order
+	choices  []int32         // names with several candidates, decided last
+	declined map[int32]bool  // install_if packages left out
+	iifPend  map[int32]bool  // packages whose install_if may have become true
 }
 
 // constraint is a dependency applied to a name, and who has it.
@@ -38,7 +38,7 @@ func newState(r *Resolver) *state {
 		chosen:   map[int32]provider{},
 		co:       map[int32][]provider{},
 		cons:     map[int32][]constraint{},
-		queued:   map[int32]bool{},
+		queued:   map[int32]int32{},
 		declined: map[int32]bool{},
 		iifPend:  map[int32]bool{},
 	}
@@ -134,8 +134,8 @@ func (s *state) addConstraint(n int32, d version.Dependency, from int32) *Error 
 		}
 		return nil
 	}
-	if !d.Conflict && !s.queued[n] {
-		s.queued[n] = true
+	if !d.Conflict && s.queued[n] == 0 {
+		s.queued[n] = int32(len(s.queued) + 1)
 		s.queue = addTo(s.queue, n)
 	}
 	return nil
