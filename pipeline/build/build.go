@@ -13,6 +13,7 @@ import (
 	"github.com/pestle-dev/pestle/apk/index"
 	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/sca"
 	"github.com/pestle-dev/pestle/pipeline/source"
 )
 
@@ -190,9 +191,16 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	// Every tree is scanned, linted and given its SBOM before anything is
 	// written, so a lint failure leaves the output directory untouched.
 	t = time.Now()
+	for _, p := range plan.Packages {
+		if err := checkOutputTree(workspace, p.Name); err != nil {
+			return nil, err
+		}
+	}
+	if em.family, err = sca.NewFamily(trees); err != nil {
+		return nil, fmt.Errorf("scanning the output trees: %w", err)
+	}
 	for i, p := range plan.Packages {
-		siblings := append(append([]string(nil), trees[:i]...), trees[i+1:]...)
-		info, err := em.prepare(ctx, p, trees[i], siblings)
+		info, err := em.prepare(ctx, p, trees[i], nil) // the siblings are em.family
 		if err != nil {
 			return nil, err
 		}

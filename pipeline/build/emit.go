@@ -38,6 +38,7 @@ type emitter struct {
 	users                 map[int]string
 	groups                map[int]string
 	loadedID              bool
+	family                *sca.Family // the output trees, read once for every scan
 }
 
 // info is the package metadata of one (sub)package plan.
@@ -155,7 +156,7 @@ func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree str
 // recipe's own and dropping what the package satisfies itself.
 func (e *emitter) analyze(ctx context.Context, pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string, siblings []string) error {
 	opts := sca.Options{
-		Name: pkg.Name, Version: info.Version, Siblings: siblings,
+		Name: pkg.Name, Version: info.Version, Siblings: siblings, Family: e.family,
 		Environment: e.envPkgs, Logger: e.log.With("package", pkg.Name),
 	}
 	if o := pkg.Options; o != nil {

@@ -51,16 +51,17 @@ func underAny(p string, dirs []string) bool {
 // directories named in etc/ld.so.conf.d/*.conf of this tree and of the
 // sibling trees.
 func (s *scan) loadLibDirs() error {
-	var extra []string
-	for _, r := range append([]*os.Root{s.root}, s.openSiblings()...) {
-		dirs, err := ldConfDirs(r)
+	extra := slices.Clone(s.family.extra)
+	if s.self < 0 {
+		own, err := ldConfDirs(s.root)
 		if err != nil {
 			return err
 		}
-		extra = append(extra, dirs...)
+		extra = append(extra, own...)
+		slices.Sort(extra)
+		extra = slices.Compact(extra)
 	}
-	slices.Sort(extra)
-	s.libDirs = append(slices.Clone(stdLibDirs), slices.Compact(extra)...)
+	s.libDirs = append(slices.Clone(stdLibDirs), extra...)
 	s.isLib = map[string]bool{}
 	for _, d := range s.libDirs {
 		s.isLib[d] = true
@@ -104,28 +105,4 @@ func ldConfDirs(r *os.Root) ([]string, error) {
 		return nil
 	})
 	return dirs, err
-}
-
-// openSiblings opens the sibling trees once; a sibling that cannot be
-// opened is logged and left out.
-func (s *scan) openSiblings() []*os.Root {
-	if s.opened {
-		return s.siblings
-	}
-	s.opened = true
-	for _, dir := range s.opts.Siblings {
-		r, err := os.OpenRoot(dir)
-		if err != nil {
-			s.log.Warn("sca: cannot open sibling tree", "dir", dir, "err", err)
-			continue
-		}
-		s.siblings = append(s.siblings, r)
-	}
-	return s.siblings
-}
-
-func (s *scan) closeSiblings() {
-	for _, r := range s.siblings {
-		r.Close()
-	}
 }

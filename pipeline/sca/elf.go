@@ -167,31 +167,47 @@ func (s *scan) soSymlink(p, targetBase string) {
 	if targetBase == "" || targetBase == "." || targetBase == ".." || targetBase == "/" {
 		return
 	}
-	for _, r := range append([]*os.Root{s.root}, s.openSiblings()...) {
-		for _, dir := range s.libDirs {
-			cand := dir + "/" + targetBase
-			info, err := r.Stat(cand)
-			if err != nil || !info.Mode().IsRegular() {
-				continue
-			}
-			f, err := r.Open(cand)
-			if err != nil {
-				continue
-			}
-			facts, err := readELF(f)
-			f.Close()
-			if err != nil {
-				s.log.Warn("sca: cannot read ELF file", "path", cand, "tree", r.Name(), "err", err)
-				return
-			}
-			for _, soname := range facts.sonames {
-				if !hostLibs[soname] {
-					s.soDep(soname, fmt.Sprintf("symlink %s to %s", p, cand))
-				}
-			}
+	for _, dir := range s.libDirs {
+		if s.soTarget(s.root, p, dir+"/"+targetBase) {
 			return
 		}
 	}
+	tree, cand, ok := s.family.find(s.self, targetBase, s.libDirs)
+	if !ok {
+		return
+	}
+	r, err := os.OpenRoot(tree)
+	if err != nil {
+		s.log.Warn("sca: cannot open sibling tree", "dir", tree, "err", err)
+		return
+	}
+	defer r.Close()
+	s.soTarget(r, p, cand)
+}
+
+// soTarget adds the sonames of the library cand of tree r as dependencies
+// of the symlink p; it reports whether cand is a regular file there.
+func (s *scan) soTarget(r *os.Root, p, cand string) bool {
+	info, err := r.Stat(cand)
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	f, err := r.Open(cand)
+	if err != nil {
+		return false
+	}
+	facts, err := readELF(f)
+	f.Close()
+	if err != nil {
+		s.log.Warn("sca: cannot read ELF file", "path", cand, "tree", r.Name(), "err", err)
+		return true
+	}
+	for _, soname := range facts.sonames {
+		if !hostLibs[soname] {
+			s.soDep(soname, fmt.Sprintf("symlink %s to %s", p, cand))
+		}
+	}
+	return true
 }
 
 // sonameVersion is the version a so: provide carries: what follows the

@@ -35,6 +35,10 @@ type Options struct {
 	// this tree is looked up there, and their etc/ld.so.conf.d adds
 	// library dirs. Optional.
 	Siblings []string
+	// Family, when set, replaces Siblings: the build's output trees read
+	// once by NewFamily, this tree among them. Give it when scanning many
+	// trees of one build: each scan then costs its own tree only.
+	Family *Family
 	// Environment are the packages installed in the build environment.
 	// They bound the versioned so-ver: and pc: dependencies. Optional.
 	Environment []*apk.PackageInfo
@@ -84,7 +88,13 @@ func Analyze(ctx context.Context, tree string, opts Options) (*Result, error) {
 	}
 	defer root.Close()
 	s := newScan(root, opts)
-	defer s.closeSiblings()
+	if s.family, s.self = opts.Family, -1; s.family != nil {
+		s.self = s.family.member(tree)
+	} else if s.family, err = NewFamily(append([]string{tree}, opts.Siblings...)); err != nil {
+		return nil, err
+	} else {
+		s.self = 0
+	}
 	if err := s.loadLibDirs(); err != nil {
 		return nil, err
 	}
@@ -109,13 +119,13 @@ func Analyze(ctx context.Context, tree string, opts Options) (*Result, error) {
 
 // scan is the state of one Analyze call.
 type scan struct {
-	opts     Options
-	log      *slog.Logger
-	root     *os.Root
-	siblings []*os.Root // opened lazily
-	opened   bool
-	libDirs  []string // library dirs in lookup order
-	isLib    map[string]bool
+	opts    Options
+	log     *slog.Logger
+	root    *os.Root
+	family  *Family  // this tree's siblings
+	self    int      // this tree's index in family, -1 when not in it
+	libDirs []string // library dirs in lookup order
+	isLib   map[string]bool
 
 	depends, provides, vendored found
 	yields                      map[string]func(string) bool
