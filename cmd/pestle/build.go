@@ -129,6 +129,7 @@ func newBuildCmd() *cobra.Command {
 	f.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "accept unsigned or untrusted repository indexes")
 	f.StringSliceVar(&o.LintRequire, "lint-require", nil, "linters whose findings fail the build (default: melange's required set)")
 	bf.add(f)
+	f.BoolVar(&o.Resume, "resume", false, "continue the last failed build of RECIPE from the step that failed, in its kept workspace")
 	f.StringSliceVar(&o.LintWarn, "lint-warn", nil, "linters whose findings are only warnings (default: melange's warning set)")
 	return cmd
 }

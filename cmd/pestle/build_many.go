@@ -54,6 +54,9 @@ func (b *batchFlags) many(cmd *cobra.Command, args []string) bool {
 
 // buildMany builds a set of recipes as one graph, for each architecture.
 func buildMany(cmd *cobra.Command, args []string, o build.Options, arches []string, b *batchFlags) error {
+	if o.Resume {
+		return fmt.Errorf("--resume continues one recipe's failed build: give that recipe alone")
+	}
 	if b.asJSON && !b.dry {
 		return fmt.Errorf("--json goes with --dry-run")
 	}

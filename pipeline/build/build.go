@@ -123,7 +123,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := preflight(ctx, &opts, plan.Arch); err != nil {
 		return nil, err
 	}
-	ses, err := openSession(ctx, &opts, buildEnvironment(&opts, plan), plan.Arch)
+	ses, resumed, err := openOrResume(ctx, &opts, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 
 	t = time.Now()
 	outBase := opts.outDir()
-	if !opts.EmptyWorkspace {
+	if !opts.EmptyWorkspace && resumed == nil {
 		src := opts.SourceDir
 		if src == "" {
 			src = filepath.Dir(opts.Recipe)
@@ -164,10 +164,18 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	srcCache := filepath.Join(apkCache, "sources")
 	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: workspace, opts: &opts,
 		srcOpts: source.Options{CacheDir: srcCache, Logger: log, SourceDateEpoch: time.Unix(sde, 0)}}
-	for _, p := range plan.Packages {
+	if resumed != nil {
+		sr.sources = resumed.Sources
+	}
+	for i, p := range plan.Packages {
+		from := resumed.from(i)
+		if from < 0 {
+			continue
+		}
 		t = time.Now()
-		log.Info("building", "package", p.Name, "steps", len(p.Steps))
-		if err := sr.run(ctx, p); err != nil {
+		log.Info("building", "package", p.Name, "steps", len(p.Steps), "from", from+1)
+		if err := sr.run(ctx, p, from); err != nil {
+			keepForResume(&opts, plan, ses, i, err, sr.sources)
 			if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && plan.Package.Timeout != "" {
 				return nil, fmt.Errorf("%w (package.timeout is %s)", err, plan.Package.Timeout)
 			}
@@ -176,6 +184,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		phase(log, t, "built", "package", p.Name)
 	}
 	res.Sources = sr.sources
+	dropResume(&opts, plan.Arch, nil)
 
 	// Emit.
 	outDir := filepath.Join(outBase, plan.Arch)

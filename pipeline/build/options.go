@@ -60,6 +60,11 @@ type Options struct {
 	Debug bool
 	// Interactive drops into a shell in the sandbox when a step fails.
 	Interactive bool
+	// Resume continues the last failed build of Recipe from the step that
+	// failed, in its kept workspace and guest root, unless the recipe
+	// changed before that step or the environment resolves differently
+	// (then the build starts afresh and the log says why).
+	Resume bool
 	// Keep leaves the workspace and guest root behind (--rm=false).
 	Keep bool
 	// NoIndex skips updating APKINDEX.tar.gz (--generate-index=false).

@@ -28,6 +28,7 @@ type session struct {
 	hit       bool // guest root came from the cache
 	overlay   *sandbox.Overlay
 	packages  []*apk.PackageInfo // installed in the guest root
+	rootKey   string             // the cached guest root's key
 	log       *slog.Logger
 }
 
@@ -51,7 +52,7 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 	if err != nil {
 		return nil, fmt.Errorf("installing the build environment: %w", err)
 	}
-	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages}
+	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages, rootKey: rootKey(sel, env)}
 	if s.scratch, err = os.MkdirTemp("", "pestle-build-"); err != nil {
 		return nil, err
 	}

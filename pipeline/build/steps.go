@@ -22,7 +22,11 @@ type StepError struct {
 	Step    string
 	File    string
 	Line    int
-	Err     error
+	// Index is the step's place among its package's steps.
+	Index int
+	// Resume names the recipe when the workspace was kept for --resume.
+	Resume string
+	Err    error
 }
 
 func (e *StepError) Error() string {
@@ -40,12 +44,19 @@ func (e *StepError) Error() string {
 		if ex.NetworkHint {
 			msg += "; the sandbox has no network: sources belong in fetch/git-checkout steps, or pass --network"
 		}
-		return msg + " (rerun with --debug to trace each command, or --interactive for a shell at that point)"
+		return msg + " (rerun with --debug to trace each command, or --interactive for a shell at that point)" + e.resumeHint()
 	}
-	return msg + ": " + e.Err.Error()
+	return msg + ": " + e.Err.Error() + e.resumeHint()
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
+
+func (e *StepError) resumeHint() string {
+	if e.Resume == "" {
+		return ""
+	}
+	return "; the workspace is kept: pestle build --resume " + e.Resume + " continues from this step"
+}
 
 // stepName is how a step is called in logs and errors.
 func stepName(s pipeline.Step) string {
@@ -109,9 +120,13 @@ type Source struct {
 	Branch     string
 }
 
-func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
+// run runs the steps of pkg from the one numbered from.
+func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan, from int) error {
 	log := r.opts.logger()
-	for _, s := range pkg.Steps {
+	for i, s := range pkg.Steps {
+		if i < from {
+			continue
+		}
 		start := time.Now()
 		name := stepName(s)
 		var err error
@@ -121,7 +136,7 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan) error {
 			err = r.sandbox(ctx, pkg.Name, name, s)
 		}
 		if err != nil {
-			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line,
+			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line, Index: i,
 				Err: diagnose(ctx, r.opts, r.plan.Arch, err)}
 		}
 		phase(log, start, "step done", "package", pkg.Name, "step", name)

@@ -115,5 +115,5 @@ func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipelin
 		return err
 	}
 	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts}
-	return sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps})
+	return sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps}, 0)
 }
