@@ -18,8 +18,10 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# The whole suite with the race detector, then a short run of every fuzz target.
-test: lint
+# The whole suite with the race detector, then a short run of every fuzz
+# target. deps first installs the system tools the tests use (bwrap,
+# busybox, git, gcc, binutils, python3) when missing.
+test: deps lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 

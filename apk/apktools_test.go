@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -17,9 +18,7 @@ import (
 // machines without an `apk` binary.
 func TestApkToolsAcceptsOurPackages(t *testing.T) {
 	apkBin, err := exec.LookPath("apk")
-	if err != nil {
-		t.Skip("apk-tools not installed (no apk in PATH): skipping the check against the reference client")
-	}
+	fixture.Optional(t, "apk-tools, the reference client (Debian 12 does not package it)", err)
 	src := t.TempDir()
 	buildGoldenTree(t, src)
 	work := t.TempDir()

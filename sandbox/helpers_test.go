@@ -10,20 +10,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
-// needBwrap returns the bwrap path, or skips the test loudly when bwrap
-// cannot run here and CI is not "true" (in CI it fails instead).
+// needBwrap skips the test loudly outside CI, and fails it in CI, when
+// bwrap cannot run here.
 func needBwrap(t testing.TB) {
 	t.Helper()
-	err := NewBwrap().Preflight(context.Background(), "")
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("bwrap is required in CI: %v", err)
-	}
-	t.Skipf("SKIPPING: real-bwrap test, bwrap cannot run here (%v); these tests run in CI (CI=true)", err)
+	fixture.Need(t, "a bwrap that runs here (apt-get install bubblewrap; user namespaces)",
+		NewBwrap().Preflight(context.Background(), ""))
 }
 
 var (
@@ -44,12 +40,7 @@ func guestRoot(t testing.TB) string {
 		}
 		busyboxApplets = strings.Fields(string(out))
 	})
-	if busyboxErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("/bin/busybox (Debian busybox-static) is required in CI: %v", busyboxErr)
-		}
-		t.Skipf("SKIPPING: /bin/busybox is missing (%v); install busybox-static, these tests run in CI", busyboxErr)
-	}
+	fixture.Need(t, "/bin/busybox (apt-get install busybox-static)", busyboxErr)
 	root := t.TempDir()
 	bin := filepath.Join(root, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {

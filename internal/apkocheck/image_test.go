@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	apkoapk "chainguard.dev/apko/pkg/apk/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // apkoBinary returns the apko command to run: $APKO, else apko on PATH.
@@ -24,19 +26,14 @@ func apkoBinary(t *testing.T) string {
 	t.Helper()
 	switch p := os.Getenv("APKO"); p {
 	case "none":
-		t.Skip("SKIPPED: APKO=none")
+		fixture.Optional(t, "apko", errors.New("APKO=none"))
 	case "":
 	default:
 		return p
 	}
-	if p, err := exec.LookPath("apko"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but no apko binary: run scripts/apkocheck (it builds one), set APKO=/path/to/apko, or APKO=none to skip")
-	}
-	t.Skip("SKIPPED: no apko binary: set APKO=/path/to/apko or run scripts/apkocheck, which builds one")
-	return ""
+	p, err := exec.LookPath("apko")
+	fixture.Need(t, "an apko binary (run scripts/apkocheck, which builds one, set APKO=/path/to/apko, or APKO=none to skip)", err)
+	return p
 }
 
 // layerFS is an image layer (a tar) seen as a treeFS.

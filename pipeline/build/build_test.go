@@ -19,6 +19,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/sandbox"
 )
@@ -253,7 +254,7 @@ func TestBuildNetworkOffByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Count(string(host), "\n") <= 3 {
-		t.Skip("the host has no interface besides lo: cannot tell --network apart")
+		fixture.Need(t, "a network interface besides lo, to tell --network apart", errors.New("/proc/net/dev lists only lo"))
 	}
 	tb.opts.Network = true
 	res, err = tb.run(t)
@@ -379,12 +380,7 @@ func TestBuildFetchesOnTheHost(t *testing.T) {
 }
 
 func TestBuildGitCheckoutOnTheHost(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is missing in CI")
-		}
-		t.Skip("SKIPPING: git is not installed")
-	}
+	fixture.NeedTool(t, "git")
 	upstream := t.TempDir()
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-C", upstream, "-c", "user.name=t", "-c", "user.email=t@t"}, args...)...)

@@ -1,12 +1,14 @@
 package build
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
@@ -16,7 +18,7 @@ import (
 func TestBuildWhenScratchCannotHoldAnOverlay(t *testing.T) {
 	tb := newTestBuild(t, helloRecipe)
 	if !sandbox.CanOverlay() {
-		t.Skip("SKIPPING: overlay guest roots need root; the copy path is what runs here anyway")
+		fixture.Need(t, "overlay guest roots", errors.New("sandbox.CanOverlay is false: overlayfs needs root"))
 	}
 	base := t.TempDir()
 	lower, upper, work, merged := filepath.Join(base, "l"), filepath.Join(base, "u"), filepath.Join(base, "w"), filepath.Join(base, "m")
@@ -25,9 +27,8 @@ func TestBuildWhenScratchCannotHoldAnOverlay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := unix.Mount("overlay", merged, "overlay", 0, "lowerdir="+lower+",upperdir="+upper+",workdir="+work); err != nil {
-		t.Skipf("SKIPPING: cannot mount an overlay to play the container's file system: %v", err)
-	}
+	fixture.Need(t, "an overlay mount to play the container's file system",
+		unix.Mount("overlay", merged, "overlay", 0, "lowerdir="+lower+",upperdir="+upper+",workdir="+work))
 	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
 	t.Setenv("TMPDIR", merged)
 	res, err := tb.run(t)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -25,9 +26,7 @@ func TestBuildAsUnprivilegedUser(t *testing.T) {
 		return
 	}
 	repoDir, pub := baseRepo(t)
-	if os.Geteuid() != 0 {
-		t.Skip("SKIPPING: re-running as an unprivileged user needs root; this run is unprivileged already and the other tests cover it")
-	}
+	fixture.NeedRoot(t, "to re-run the test binary as an unprivileged user; an unprivileged run is covered by the other tests already")
 	// Everything the child needs, readable and writable by nobody.
 	dir, err := os.MkdirTemp("", "pestle-nobody-")
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // argsScript is a stand-in for ./configure or a build tool: it records its
@@ -104,9 +106,7 @@ type importCase struct {
 func TestPythonImport(t *testing.T) {
 	// The interpreter itself, not a wrapper script (pyenv shims need bash).
 	py, err := filepath.EvalSymlinks("/usr/bin/python3")
-	if err != nil {
-		t.Skip("/usr/bin/python3 is not installed; this test needs it")
-	}
+	fixture.Need(t, "/usr/bin/python3 (apt-get install python3)", err)
 	tests := []importCase{
 		{"imports", map[string]string{"imports": "import json\n# a comment\n\nfrom os import path  # inline\n"}, "",
 			[]string{`-c "import json": PASS`, `-c "from os import path": PASS`}},
@@ -158,14 +158,8 @@ func TestPythonImport(t *testing.T) {
 // host's build cache, offline.
 func goSandbox(t *testing.T) (*sandbox, string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("compiles Go programs; skipped with -short")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not installed; this test needs it")
-	}
-	goBin, _ = filepath.EvalSymlinks(goBin)
+	fixture.Slow(t, "compiles Go programs")
+	goBin, _ := filepath.EvalSymlinks(fixture.NeedTool(t, "go"))
 	cache, err := exec.Command(goBin, "env", "GOCACHE").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -232,14 +226,8 @@ func TestGoBuild(t *testing.T) {
 func TestStrip(t *testing.T) {
 	s := newSandbox(t, "foo")
 	s.tool("strip")
-	objcopy, err := exec.LookPath("objcopy")
-	if err != nil {
-		t.Skip("objcopy is not installed; this test needs it")
-	}
-	lib, _ := filepath.Glob("/usr/lib/*-linux-gnu/libz.so.1.*")
-	if len(lib) == 0 {
-		t.Skip("no /usr/lib/*-linux-gnu/libz.so.1.* to use as a shared object")
-	}
+	objcopy := fixture.NeedTool(t, "objcopy")
+	lib := fixture.NeedFile(t, "/usr/lib/*-linux-gnu/libz.so.1.*", "zlib1g")
 	write(t, s.extra, map[string]string{"scanelf": "#!/bin/sh\n" +
 		"echo 'ET_DYN LINUX ./usr/lib/libz.so.1'\n" +
 		"echo 'ET_EXEC STANDALONE ./usr/lib/firmware/fw.elf'\n"})
@@ -249,7 +237,7 @@ func TestStrip(t *testing.T) {
 	})
 	so := filepath.Join(s.pkgdir("foo"), "usr/lib/libz.so.1")
 	if out, err := exec.Command(objcopy, "--add-section", ".debug_info="+filepath.Join(s.pkgdir("foo"), "debug.bin"),
-		lib[0], so).CombinedOutput(); err != nil {
+		lib, so).CombinedOutput(); err != nil {
 		t.Fatalf("objcopy: %v\n%s", err, out)
 	}
 	if !hasDebug(t, so) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"gopkg.in/yaml.v3"
 )
 
@@ -284,12 +284,5 @@ func TestScriptsParse(t *testing.T) {
 
 func busybox(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("busybox")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("busybox is not installed; CI must install busybox-static")
-		}
-		t.Skip("busybox is not installed (apt-get install busybox-static): skipping the script tests")
-	}
-	return p
+	return fixture.NeedTool(t, "busybox")
 }

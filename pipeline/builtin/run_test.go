@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"gopkg.in/yaml.v3"
 )
 
@@ -61,10 +62,7 @@ func newSandbox(t *testing.T, main string) *sandbox {
 // tool makes a host program available to the scripts, or skips the test.
 func (s *sandbox) tool(name string) {
 	s.t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		s.t.Skipf("%s is not installed; this test needs it", name)
-	}
+	p := fixture.NeedTool(s.t, name)
 	if err := os.Symlink(p, filepath.Join(s.extra, name)); err != nil && !os.IsExist(err) {
 		s.t.Fatal(err)
 	}

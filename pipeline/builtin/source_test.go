@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // tarball returns a gzipped tar of files, each under top/.
@@ -127,9 +129,7 @@ type gitRepo struct {
 
 func newGitRepo(t *testing.T) *gitRepo {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed; this test needs it")
-	}
+	fixture.NeedTool(t, "git")
 	r := &gitRepo{t: t, dir: t.TempDir(), env: append(os.Environ(),
 		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_AUTHOR_NAME=up", "GIT_AUTHOR_EMAIL=up@example.org",

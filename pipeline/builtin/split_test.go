@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 func TestSplitDev(t *testing.T) {
@@ -245,11 +247,8 @@ func TestSplitBin(t *testing.T) {
 func TestSplitDebug(t *testing.T) {
 	s := newSandbox(t, "foo")
 	s.tool("objcopy")
-	lib, _ := filepath.Glob("/usr/lib/*-linux-gnu/libz.so.1.*")
-	if len(lib) == 0 {
-		t.Skip("no /usr/lib/*-linux-gnu/libz.so.1.* to use as a shared object")
-	}
-	data, err := os.ReadFile(lib[0])
+	lib := fixture.NeedFile(t, "/usr/lib/*-linux-gnu/libz.so.1.*", "zlib1g")
+	data, err := os.ReadFile(lib)
 	if err != nil {
 		t.Fatal(err)
 	}

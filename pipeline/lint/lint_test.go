@@ -161,13 +161,8 @@ func TestSymlinkNotFollowed(t *testing.T) {
 // information: strip must see it, binaryarch must accept the host's
 // architecture.
 func TestRealBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a Go program")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go toolchain on PATH")
-	}
+	fixture.Slow(t, "builds a Go program")
+	gobin := fixture.NeedTool(t, "go")
 	dir := mkTree(t, dir("usr/bin"), content("src/main.go", []byte("package main\n\nfunc main() { println(\"hi\") }\n"), 0o644))
 	cmd := exec.Command(gobin, "build", "-o", filepath.Join(dir, "usr/bin/prog"), "main.go")
 	cmd.Dir = filepath.Join(dir, "src")

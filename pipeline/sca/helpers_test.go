@@ -117,21 +117,6 @@ func copyFile(t testing.TB, src, dst string, mode os.FileMode) {
 	writeFile(t, dst, data, mode)
 }
 
-// needTool returns the path of a program the test needs. Outside CI a
-// missing program skips the test (loudly); in CI (CI=true) it fails.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required in CI: %v", name, err)
-	}
-	t.Skipf("SKIPPED: %s not found (%v); this test builds real binaries with it and runs in CI", name, err)
-	return ""
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if built.dir != "" {
@@ -156,10 +141,10 @@ var built struct {
 //	           loader path, so their findings are the same on any host
 func binaries(t testing.TB) string {
 	t.Helper()
-	gcc := needTool(t, "gcc")
+	gcc := fixture.NeedTool(t, "gcc")
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
-		goTool = needTool(t, "go")
+		goTool = fixture.NeedTool(t, "go")
 	}
 	built.once.Do(func() {
 		dir, err := os.MkdirTemp("", "pestle-sca-bin-")

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // upstream is a repository made in the test with the host git:
@@ -24,9 +26,7 @@ type upstream struct {
 
 func needGit(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed: skipping git-checkout tests (.ci/run installs it)")
-	}
+	fixture.NeedTool(t, "git")
 }
 
 // hostGit runs git for test setup with a fixed identity and dates.
