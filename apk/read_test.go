@@ -12,7 +12,7 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
-// fixturePackages lists every real package in shared/fixtures with its key
+// fixturePackages lists every real package in testdata/fixtures with its key
 // (empty: not included), the known C: and datahash prefix from
 // fixtures/README.md, and facts read from the files themselves.
 var fixturePackages = []struct {

@@ -12,7 +12,9 @@ import (
 	"testing"
 )
 
-const fixtures = "../../shared/fixtures"
+// fixtures is the repository's testdata/fixtures (keys imports nothing of
+// ours, not even internal/fixture in its tests).
+const fixtures = "../testdata/fixtures"
 
 // testKey is generated once: RSA generation is slow under the race detector.
 var testKey = func() *rsa.PrivateKey {

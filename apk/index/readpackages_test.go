@@ -15,7 +15,7 @@ import (
 	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
-// fixtureRecords are the real packages of shared/fixtures with the C: and
+// fixtureRecords are the real packages of testdata/fixtures with the C: and
 // datahash prefix that fixtures/README.md gives for them.
 var fixtureRecords = []struct{ file, checksum, datahash string }{
 	{"melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk", "Q1m6wB0UFePGN8Drz82pC8y2uAiu8=", "72405aa6c68cbb91"},
