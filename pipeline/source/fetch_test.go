@@ -279,8 +279,11 @@ func TestFetchIdleTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(block)
+	// The test server's own client has no connect or header deadline, so
+	// however slow a loaded machine is to connect, the only timeout that
+	// can fire is the 1 ms wait for body data.
 	in := FetchInput{URI: srv.URL + "/slow", ExpectedNone: true, Timeout: time.Millisecond, RetryLimit: 1}
-	_, err := Fetch(context.Background(), in, t.TempDir(), Options{})
+	_, err := Fetch(context.Background(), in, t.TempDir(), Options{HTTPClient: srv.Client()})
 	if err == nil || !strings.Contains(err.Error(), "no data for 1ms") {
 		t.Fatalf("err = %v, want an idle timeout", err)
 	}
