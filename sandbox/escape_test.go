@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // escapes are steps that try to reach outside the sandbox. Each must fail
@@ -123,9 +125,7 @@ func checkEscapes(t *testing.T, runAs *User) {
 // TestStepCapabilities reads the effective set of a step: as root, only
 // the build set (with the recipe's additions); never CAP_SYS_ADMIN.
 func TestStepCapabilities(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SKIPPING: the capability set of a root step needs root; CI runs this")
-	}
+	fixture.NeedRoot(t, "the capability set of a root step")
 	b, _ := started(t, func(s *Spec) { s.CapAdd = []string{"net_bind_service"}; s.CapDrop = []string{"CAP_KILL"} })
 	out := mustRun(t, b, Command{Script: "grep CapEff /proc/self/status"})
 	// chown 0, dac_override 1, fowner 3, fsetid 4, setgid 6, setuid 7,

@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // bombSize is the inflated size of the generated index: one line of this
@@ -60,9 +61,7 @@ func allocated(f func()) uint64 {
 // with Merge as `index --merge` does), with an error naming the file and
 // the limit, having allocated a few MiB rather than the line.
 func TestIndexBombRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generating the bomb inflates 1 GiB")
-	}
+	fixture.Slow(t, "generating the bomb inflates 1 GiB")
 	dir := t.TempDir()
 	path := filepath.Join(dir, FileName)
 	writeBomb(t, path)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -17,19 +18,8 @@ import (
 // missing; in CI (CI=true) their absence fails it.
 func NeedSandbox(t testing.TB) {
 	t.Helper()
-	missing := ""
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		missing = "bwrap (apt-get install bubblewrap)"
-	} else if _, err := os.Stat("/bin/busybox"); err != nil {
-		missing = "/bin/busybox (apt-get install busybox-static)"
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("end-to-end build tests need %s; CI must install it", missing)
-	}
-	t.Skipf("SKIPPING end-to-end build test: %s is not installed (these tests run in CI)", missing)
+	fixture.NeedTool(t, "bwrap")
+	fixture.NeedFile(t, "/bin/busybox", "busybox-static")
 }
 
 // Busybox writes the repository into dir (<dir>/<arch>/ and its key
