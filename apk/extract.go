@@ -20,6 +20,7 @@ type extractor struct {
 	log    *slog.Logger
 	dirs   []Entry // directory modes and mtimes, applied at the end
 	seq    int
+	undo   *Undo // what this extraction changed
 }
 
 func newExtractor(dir string, log *slog.Logger) (*extractor, error) {
@@ -30,7 +31,7 @@ func newExtractor(dir string, log *slog.Logger) (*extractor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &extractor{root: root, asRoot: os.Geteuid() == 0, log: log}, nil
+	return &extractor{root: root, asRoot: os.Geteuid() == 0, log: log, undo: &Undo{root: dir}}, nil
 }
 
 func (x *extractor) close() { x.root.Close() }
@@ -73,22 +74,20 @@ func (x *extractor) parent(name string) error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return x.root.MkdirAll(dir, 0o755)
-}
-
-// clear removes whatever non-directory sits at name.
-func (x *extractor) clear(name string) error {
-	st, err := x.root.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	if err := x.parent(dir); err != nil {
 		return err
 	}
-	if st.IsDir() {
-		return fmt.Errorf("a directory is in the way")
+	if err := x.root.Mkdir(dir, 0o755); err != nil {
+		return err
 	}
-	return x.root.Remove(name)
+	x.undo.created(dir)
+	return nil
+}
+
+// clear moves whatever non-directory sits at name out of the way, for
+// the undo journal.
+func (x *extractor) clear(name string) error {
+	return x.undo.replace(x.root, name)
 }
 
 type tmpFile struct {
@@ -199,7 +198,7 @@ func (x *extractor) dir(e Entry) error {
 		}
 		return nil
 	case err == nil:
-		if err := x.root.Remove(e.Name); err != nil {
+		if err := x.clear(e.Name); err != nil {
 			return err
 		}
 		fallthrough
@@ -207,18 +206,38 @@ func (x *extractor) dir(e Entry) error {
 		if err := x.parent(e.Name); err != nil {
 			return err
 		}
-		if err := x.root.Mkdir(e.Name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := x.root.Mkdir(e.Name, 0o700); err != nil {
 			return err
 		}
+		x.undo.created(e.Name)
 	}
 	x.dirs = append(x.dirs, e)
 	return nil
 }
 
-// special skips device nodes and FIFOs: os.Root cannot create them safely.
-func (x *extractor) special(e Entry) {
-	kind := map[byte]string{tar.TypeChar: "character device", tar.TypeBlock: "block device", tar.TypeFifo: "FIFO"}[e.Type]
-	x.log.Warn("not extracting special file", "file", e.Name, "type", kind)
+// special creates a FIFO, or a device node when running as root; a
+// device node is refused otherwise (only root may make one), so a package
+// is never half installed with its devices missing.
+func (x *extractor) special(e Entry) error {
+	if e.Type != tar.TypeFifo && !x.asRoot {
+		kind := map[byte]string{tar.TypeChar: "character device", tar.TypeBlock: "block device"}[e.Type]
+		return fmt.Errorf("is a %s: creating device nodes needs root (install as root, or leave this package out)", kind)
+	}
+	if err := x.parent(e.Name); err != nil {
+		return err
+	}
+	if err := x.clear(e.Name); err != nil {
+		return err
+	}
+	if err := mknodIn(x.root, e); err != nil {
+		return err
+	}
+	if x.asRoot {
+		if err := x.root.Lchown(e.Name, e.UID, e.GID); err != nil {
+			return err
+		}
+	}
+	return x.root.Chtimes(e.Name, e.ModTime, e.ModTime)
 }
 
 // finish applies directory ownership, modes and mtimes, deepest first, now

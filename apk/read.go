@@ -49,10 +49,14 @@ type ReadOptions struct {
 	ExpectChecksum []byte            // non-nil: the control member's SHA-1 must equal it (index C:)
 	ExtractTo      string            // non-empty: extract the data segment into this existing directory
 	OnEntry        func(Entry) error // called for every data entry, in archive order, once it is verified
-	SkipDataHash   bool              // accept legacy packages without datahash (signature over control+data)
-	HashDataOnly   bool              // do not inflate the data segment, only check its datahash (see above)
-	Source         string            // names the package in errors until .PKGINFO is read (e.g. the file name)
-	Logger         *slog.Logger      // warnings (skipped device nodes, xattrs that could not be set); nil: silent
+	// Undo, with ExtractTo, receives what the extraction changed; the
+	// caller then calls its Commit or Rollback. Nil: Read keeps a package
+	// it read whole and takes back one it refused.
+	Undo         *Undo
+	SkipDataHash bool         // accept legacy packages without datahash (signature over control+data)
+	HashDataOnly bool         // do not inflate the data segment, only check its datahash (see above)
+	Source       string       // names the package in errors until .PKGINFO is read (e.g. the file name)
+	Logger       *slog.Logger // warnings (skipped device nodes, xattrs that could not be set); nil: silent
 
 	stream bool // tests: stream the input even if it fits in memory
 }
@@ -76,6 +80,8 @@ type Entry struct {
 	Uname, Gname   string
 	Size           int64
 	Linkname       string
+	Devmajor       int64 // character and block devices
+	Devminor       int64
 	SHA1           []byte // content SHA-1 (for a symlink: of its target; a hard link: its target's); nil for dirs
 	Xattrs         map[string]string
 	ModTime        time.Time
@@ -155,10 +161,24 @@ func Read(r io.Reader, opts ReadOptions) (*Package, error) {
 			return nil, rd.fail(KindIO, "", err)
 		}
 		defer x.close()
+		if opts.Undo != nil {
+			opts.Undo.root = opts.ExtractTo
+			x.undo = opts.Undo
+		}
 		rd.x = x
 	}
 	if err := rd.run(); err != nil {
+		if rd.x != nil && opts.Undo == nil {
+			if uerr := rd.x.undo.Rollback(); uerr != nil {
+				return nil, errors.Join(err, rd.fail(KindIO, "", uerr))
+			}
+		}
 		return nil, err
+	}
+	if rd.x != nil && opts.Undo == nil {
+		if err := rd.x.undo.Commit(); err != nil {
+			return nil, rd.fail(KindIO, "", err)
+		}
 	}
 	return rd.pkg, nil
 }

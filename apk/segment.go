@@ -211,6 +211,7 @@ func (rd *reader) data(hdr *tar.Header, tr io.Reader) error {
 		Name: name, Type: hdr.Typeflag, Mode: hdr.Mode & 0o7777,
 		UID: hdr.Uid, GID: hdr.Gid, Uname: hdr.Uname, Gname: hdr.Gname,
 		Linkname: hdr.Linkname, ModTime: hdr.ModTime, PAXRecords: hdr.PAXRecords,
+		Devmajor: hdr.Devmajor, Devminor: hdr.Devminor,
 	}
 	for k, v := range hdr.PAXRecords {
 		if strings.HasPrefix(k, "GNU.sparse.") {
@@ -266,7 +267,9 @@ func (rd *reader) data(hdr *tar.Header, tr io.Reader) error {
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		e.Size = 0
 		if rd.x != nil && !skip {
-			rd.x.special(e)
+			if err := rd.x.special(e); err != nil {
+				return rd.extractErr(name, err)
+			}
 		}
 	default:
 		return nil // unknown types are ignored, as apk-tools does

@@ -57,6 +57,11 @@ func Install(ctx context.Context, root string, pkgs []Package, opts Options) err
 		start := time.Now()
 		rec, err := installOne(root, p, owners)
 		if err != nil {
+			// The refused package left nothing behind; the database
+			// lists what is installed, the packages before it.
+			if dbErr := writeDB(root, recs, opts); dbErr != nil {
+				return errors.Join(err, dbErr)
+			}
 			return err
 		}
 		recs = append(recs, rec)
@@ -85,18 +90,44 @@ func installOne(root string, p Package, owners map[string]*record) (*record, err
 	rec := newRecord(info)
 	checksums := map[string][]byte{}
 	var entries []apk.Entry
+	undo := &apk.Undo{}
 	pkg, err := apk.Read(f, apk.ReadOptions{
 		ExpectChecksum: expect,
 		ExtractTo:      root,
 		Source:         p.Path,
+		Undo:           undo,
 		OnEntry: func(e apk.Entry) error {
-			entries = append(entries, e)
+			if onDisk(e) {
+				entries = append(entries, e)
+			}
 			return nil
 		},
 	})
+	if err == nil {
+		err = claim(rec, pkg, info, entries, checksums, owners)
+	}
 	if err != nil {
+		if uerr := undo.Rollback(); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
 		return nil, fmt.Errorf("install %s: %w", p.Path, err)
 	}
+	if err := undo.Commit(); err != nil {
+		return nil, fmt.Errorf("install %s: %w", p.Path, err)
+	}
+	return rec, nil
+}
+
+// onDisk reports whether the extractor writes e: names starting with "."
+// (and hard links to them) are not installed, as in apk-tools.
+func onDisk(e apk.Entry) bool {
+	return !strings.HasPrefix(e.Name, ".") && !(e.Type == tar.TypeLink && strings.HasPrefix(e.Linkname, "."))
+}
+
+// claim completes rec from the package read and records its files as
+// its own, refusing a file another package owns unless it may replace
+// it. owners is changed only when the whole package is accepted.
+func claim(rec *record, pkg *apk.Package, info *apk.PackageInfo, entries []apk.Entry, checksums map[string][]byte, owners map[string]*record) error {
 	if info == nil {
 		rec.info = pkg.Info
 	} else {
@@ -111,13 +142,19 @@ func installOne(root string, p Package, owners map[string]*record) (*record, err
 		rec.info = &merged
 	}
 	for _, e := range entries {
+		if e.Type == tar.TypeDir {
+			continue
+		}
+		name := strings.Trim(e.Name, "/")
+		if prev, ok := owners[name]; ok && prev != rec && !mayReplace(rec, prev) {
+			return fmt.Errorf("%w: %s is in both %s and %s: add %q to the replaces of %s",
+				ErrConflict, name, describe(prev.info), describe(rec.info), prev.info.Name, rec.info.Name)
+		}
+	}
+	for _, e := range entries {
 		if e.Type != tar.TypeDir {
 			name := strings.Trim(e.Name, "/")
 			if prev, ok := owners[name]; ok && prev != rec {
-				if !mayReplace(rec, prev) {
-					return nil, fmt.Errorf("%w: %s is in both %s and %s: add %q to the replaces of %s",
-						ErrConflict, name, describe(prev.info), describe(rec.info), prev.info.Name, rec.info.Name)
-				}
 				prev.drop(name)
 			}
 			owners[name] = rec
@@ -131,7 +168,7 @@ func installOne(root string, p Package, owners map[string]*record) (*record, err
 			}
 		}
 	}
-	return rec, nil
+	return nil
 }
 
 // mayReplace reports whether rec may overwrite a file of prev: same origin,
