@@ -39,9 +39,10 @@ var alpineCases = []struct {
 		"expat", "gdbm", "libbz2", "libcrypto1.1", "libffi", "libgcc", "libssl1.1", "libstdc++",
 		"mpdecimal", "musl", "ncurses-libs", "ncurses-terminfo-base", "python3", "readline",
 		"sqlite-libs", "xz-libs", "zlib"}},
-	// ca-certificates needs /bin/sh (busybox), which with libssl1.1 brings
-	// ssl_client by install_if.
-	{[]string{"git"}, []string{
+	// ca-certificates needs /bin/sh, which busybox provides without
+	// version or priority: apk 2.14 wants it named. With libssl1.1 it
+	// brings ssl_client by install_if.
+	{[]string{"busybox", "git"}, []string{
 		"brotli-libs", "busybox", "ca-certificates", "expat", "git", "libcrypto1.1", "libcurl",
 		"libssl1.1", "musl", "nghttp2-libs", "pcre2", "ssl_client", "zlib"}},
 	{[]string{"busybox", "openssl"}, []string{"busybox", "libcrypto1.1", "libssl1.1", "musl", "openssl", "ssl_client"}},
@@ -109,13 +110,15 @@ func TestAlpine316Providers(t *testing.T) {
 	}
 	r := alpineResolver(t)
 	for _, c := range cases {
-		sol, err := r.Resolve(c.world)
+		// busybox provides /bin/sh, which apk 2.14 wants named.
+		world := append([]string{"busybox"}, c.world...)
+		sol, err := r.Resolve(world)
 		if err != nil {
-			t.Errorf("%q: %v", c.world, err)
+			t.Errorf("%q: %v", world, err)
 			continue
 		}
 		got := names(sol)
-		checkInstallOrder(t, c.world, sol)
+		checkInstallOrder(t, world, sol)
 		for _, h := range c.has {
 			if !slices.Contains(got, h) {
 				t.Errorf("%q: %s missing from %q", c.world, h, got)
@@ -136,6 +139,7 @@ func TestAlpine316Errors(t *testing.T) {
 		kind  Kind
 		msg   string
 	}{
+		{[]string{"git"}, KindVirtual, "/bin/sh is a virtual package; name its provider: busybox (ca-certificates needs /bin/sh)"},
 		{[]string{"so:libc.so.6"}, KindNotFound, "the request needs so:libc.so.6; no package in the repository provides it"},
 		{[]string{"busybox>=2"}, KindVersion, "the request needs busybox>=2; available: busybox 1.35.0-r17"},
 		{[]string{"alpine-base", "!busybox"}, KindConflict, "busybox"},

@@ -19,9 +19,10 @@
 //     name unless the provider offers a higher version or priority, as in
 //     apk.
 //   - A provider without a version is only picked automatically if it has
-//     a provider_priority, if it is the only provider of the name, or if
-//     its own package is needed anyway. Otherwise the request is ambiguous
-//     and the error says "X is a virtual package; pick one of: a b c".
+//     a provider_priority or if its own package is needed anyway, even
+//     when it is the only provider of the name (apk 2.14). Otherwise the
+//     error says "X is a virtual package; pick one of: a b c" (or "name
+//     its provider: a").
 //   - A conflict (!foo, !foo<2) keeps matching providers out.
 //   - A package whose install_if tokens are all satisfied by the chosen set
 //     is added, with its dependencies.

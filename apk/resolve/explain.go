@@ -173,8 +173,13 @@ func (s *state) explain(n int32) *Error {
 	}
 	if len(virtual) > 0 {
 		slices.Sort(virtual)
+		virtual = slices.Compact(virtual)
+		pick := "pick one of: "
+		if len(virtual) == 1 {
+			pick = "name its provider: "
+		}
 		return &Error{Kind: KindVirtual, Name: nm, Problem: fmt.Sprintf(
-			"%s is a virtual package; pick one of: %s (%s)", nm, strings.Join(slices.Compact(virtual), " "), needs)}
+			"%s is a virtual package; %s%s (%s)", nm, pick, strings.Join(virtual, " "), needs)}
 	}
 	slices.SortStableFunc(bl, func(a, b blocked) int { return s.r.prefer(n, a.pr, b.pr) })
 	for _, x := range bl {

@@ -212,14 +212,13 @@ func (r *Resolver) canProvide(p int32, i int) bool {
 	return false
 }
 
-// virtualSkip reports whether apk would refuse to pick provider pr of
-// name n on its own: it provides n without a version, has no
-// provider_priority, its package is not needed for itself, and n has other
-// providers.
+// virtualSkip reports whether apk 2.14 would refuse to pick provider pr
+// of name n on its own: it provides n without a version, has no
+// provider_priority and its package is not needed for itself, even when
+// it is the only provider of n.
 func (s *state) virtualSkip(n int32, pr provider) bool {
 	pk := &s.r.pkgs[pr.pkg]
-	return pr.version == "" && len(s.r.names[n].providers) > 1 &&
-		pk.info.ProviderPriority == 0 && !s.required(pk.name)
+	return pr.version == "" && pk.info.ProviderPriority == 0 && !s.required(pk.name)
 }
 
 // candidates lists the packages that may settle name n, best first. With
