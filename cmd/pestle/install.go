@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,20 +17,29 @@ func init() { register(newInstallCmd) }
 func newInstallCmd() *cobra.Command {
 	var root, arch, cacheDir string
 	var repos, keyring []string
-	var allowUntrusted bool
+	var allowUntrusted, simulate, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "install --root DIR -r REPO... -k KEY... PKG...",
 		Short: "Install packages and their dependencies into a root directory",
 		Long: `Resolves PKG... (names or constraints such as "go>=1.22" or "so:libc.so.6")
 against the repositories, verifies every index and package, and installs them
 into DIR with apk's database (lib/apk/db) and /etc/apk: like
-"apk add --root DIR --initdb". Install scripts are recorded, not run.`,
+"apk add --root DIR --initdb". Install scripts are recorded, not run.
+
+--simulate (or --dry-run) resolves exactly as an install would, verifying
+the indexes, but fetches no package and writes nothing: it prints
+"(i/n) Installing NAME (VERSION)" per package in install order, as
+"apk add --simulate" does, or with --json the set as data.`,
 		Example: `  pestle install --root ./rootfs -r ./packages -k melange.rsa.pub hello-server
-  pestle install --root /tmp/r -r https://packages.wolfi.dev/os -k https://packages.wolfi.dev/os/wolfi-signing.rsa.pub busybox`,
+  pestle install --root /tmp/r -r https://packages.wolfi.dev/os -k https://packages.wolfi.dev/os/wolfi-signing.rsa.pub busybox
+  pestle install --simulate -r ./packages -k melange.rsa.pub hello-server`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if root == "" {
-				return fmt.Errorf("--root is required: the directory to install into")
+			if asJSON && !simulate {
+				return fmt.Errorf("--json goes with --simulate")
+			}
+			if root == "" && !simulate {
+				return fmt.Errorf("--root is required: the directory to install into (or --simulate to only show the packages)")
 			}
 			a, err := apk.NormalizeArch(arch)
 			if err != nil {
@@ -42,6 +52,9 @@ into DIR with apk's database (lib/apk/db) and /etc/apk: like
 			})
 			if err != nil {
 				return err
+			}
+			if simulate {
+				return printPlan(cmd, sel.Plan(), asJSON)
 			}
 			if err := sel.Install(cmd.Context(), root, a); err != nil {
 				return err
@@ -60,5 +73,24 @@ into DIR with apk's database (lib/apk/db) and /etc/apk: like
 	f.StringVar(&arch, "arch", "", "architecture (x86_64, aarch64 or amd64, arm64; default: the host's)")
 	f.StringVar(&cacheDir, "cache-dir", "", "download cache (default: the user cache dir)")
 	f.BoolVar(&allowUntrusted, "allow-untrusted", false, "accept unsigned or untrusted indexes")
+	f.BoolVar(&simulate, "simulate", false, "resolve and list the packages in install order; fetch and write nothing")
+	f.BoolVar(&simulate, "dry-run", false, "the same as --simulate")
+	f.BoolVar(&asJSON, "json", false, "with --simulate: print the packages as JSON")
 	return cmd
+}
+
+// printPlan reports a simulated install: apk's lines, or JSON.
+func printPlan(cmd *cobra.Command, plan []install.Planned, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(struct {
+			Packages []install.Planned `json:"packages"`
+		}{plan})
+	}
+	for _, line := range install.SimulateLines(plan) {
+		printf(cmd, "%s\n", line)
+	}
+	return nil
 }
