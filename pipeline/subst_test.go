@@ -155,3 +155,51 @@ func FuzzExpand(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExpandLenient checks the leniency melange has: when nothing is
+// defined and both malformed and undefined references are let through,
+// any text comes back exactly as written, and every reference kept is
+// reported once.
+func FuzzExpandLenient(f *testing.F) {
+	for _, s := range []string{"${{package.name} users", "${{range.key == x}}", "${{ vars.x }}", "${{", "$<<a>>", "x ${{a}} ${{b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		kept := 0
+		l := leniency{malformed: func(string) { kept++ }, undefined: func(string) { kept++ }}
+		out, err := expandSome(in, func(name string) (string, error) { return "", &undefinedError{name: name} }, l)
+		if err != nil {
+			t.Fatalf("expandSome(%q) failed although everything is lenient: %v", in, err)
+		}
+		if out != in {
+			t.Fatalf("expandSome(%q) = %q; want the text unchanged", in, out)
+		}
+		if refs := strings.Count(in, "${{") + strings.Count(in, "$<<"); kept != refs {
+			t.Fatalf("expandSome(%q) reported %d kept references, want %d", in, kept, refs)
+		}
+	})
+}
+
+func TestExpandLenient(t *testing.T) {
+	sc := testScope()
+	var malformed, undefined []string
+	l := leniency{
+		malformed: func(r string) { malformed = append(malformed, r) },
+		undefined: func(n string) { undefined = append(undefined, n) },
+	}
+	got, err := expandSome("${{package.name} and ${{package.name}} and ${{vars.nope}} and ${{range.key ==", sc.Get, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "${{package.name} and hello and ${{vars.nope}} and ${{range.key =="
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if strings.Join(malformed, "|") != "${{package.name} |${{range.key ==" || strings.Join(undefined, "|") != "vars.nope" {
+		t.Errorf("malformed %q, undefined %q", malformed, undefined)
+	}
+	// Without leniency for undefined names, they stay errors.
+	if _, err := expandSome("${{vars.nope}}", sc.Get, leniency{malformed: l.malformed}); err == nil {
+		t.Error("an undefined name was accepted without leniency for it")
+	}
+}
