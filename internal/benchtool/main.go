@@ -14,9 +14,25 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
+const usage = `usage: benchtool pkgs -n N -key KEY.rsa -o DIR
+       benchtool index -n N -key KEY.rsa -o APKINDEX.tar.gz
+       benchtool controls FILE.apk...`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "pkgs" {
-		fmt.Fprintln(os.Stderr, "usage: benchtool pkgs -n N -key KEY.rsa -o DIR")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "pkgs":
+	case "index":
+		mainIndex(os.Args[2:])
+		return
+	case "controls":
+		mainControls(os.Args[2:])
+		return
+	default:
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("pkgs", flag.ExitOnError)
