@@ -11,9 +11,11 @@ import (
 )
 
 // skippedXattr tells which extended attributes are host details rather
-// than package content: SELinux labels and POSIX ACLs of the build tree.
+// than package content: SELinux labels and POSIX ACLs of the build tree,
+// and overlayfs's bookkeeping when the tree is an overlay's upper layer.
 func skippedXattr(name string) bool {
-	return name == "security.selinux" || strings.HasPrefix(name, "system.")
+	return name == "security.selinux" || strings.HasPrefix(name, "system.") ||
+		strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.")
 }
 
 // readXattrs returns the extended attributes of path (not following a

@@ -33,10 +33,13 @@ type Bwrap struct {
 	path    string   // resolved bwrap program
 	spec    *Spec    // nil until Start
 	ownTmp  string   // the TmpDir Start created, removed by Close
-	ns      *mountNS // holds the overlay guest root, nil without Overlay
+	ns      *mountNS // holds the overlays, nil without Overlay or WorkspaceOverlay
 	closing context.Context
 	close   context.CancelFunc
 	running sync.WaitGroup
+
+	wsMu    sync.Mutex // guards wsUsers
+	wsUsers int        // running steps holding the workspace overlay
 }
 
 var _ Runner = (*Bwrap)(nil)
@@ -133,6 +136,10 @@ func (b *Bwrap) Start(ctx context.Context, spec Spec) error {
 		o := *spec.Overlay
 		spec.Overlay = &o
 	}
+	if spec.WorkspaceOverlay != nil {
+		o := *spec.WorkspaceOverlay
+		spec.WorkspaceOverlay = &o
+	}
 	if err := b.install(spec, bin); err != nil {
 		return err
 	}
@@ -167,6 +174,21 @@ func (b *Bwrap) install(spec Spec, bin string) error {
 	if spec.Overlay != nil {
 		ns, err := mountOverlay(spec.Root, spec.Overlay)
 		if err != nil {
+			if b.ownTmp != "" {
+				os.RemoveAll(b.ownTmp)
+				b.ownTmp = ""
+			}
+			return err
+		}
+		b.ns = ns
+	}
+	if spec.WorkspaceOverlay != nil {
+		ns, err := b.newWorkspaceNS(b.ns, &spec)
+		if err != nil {
+			if ns != nil {
+				ns.close()
+			}
+			b.ns = nil
 			if b.ownTmp != "" {
 				os.RemoveAll(b.ownTmp)
 				b.ownTmp = ""
@@ -278,6 +300,12 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	}
 	args := b.args(spec, cmd, shell)
 	b.log.Debug("bwrap", "argv", append([]string{bin}, args...))
+	if spec.WorkspaceOverlay != nil {
+		if err := b.wsAcquire(ns, &spec); err != nil {
+			return err
+		}
+		defer b.wsRelease(ns, &spec)
+	}
 
 	statusR, statusW, err := os.Pipe()
 	if err != nil {

@@ -56,6 +56,14 @@ type Spec struct {
 	// Workspace is the host directory mounted at /home/build (created
 	// when missing).
 	Workspace string
+	// WorkspaceOverlay, when set, makes Workspace the mount point of an
+	// overlay for the time a step runs: WorkspaceOverlay.Lower (the
+	// user's source dir) is never changed, and every change a step makes
+	// lands in WorkspaceOverlay.Upper, which the caller reads and writes
+	// between steps (nothing is mounted then). Like Overlay, it needs root
+	// and lives in the runner's private mount namespace; Start fails with
+	// ErrOverlayUnsupported when it cannot be mounted.
+	WorkspaceOverlay *Overlay
 	// CacheDir is mounted at /var/cache/melange, only when the
 	// directory exists (its real path is mounted). Empty means none.
 	CacheDir string
@@ -143,6 +151,9 @@ func (s *Spec) validate() error {
 	}
 	if s.Workspace == "" || !path.IsAbs(s.Workspace) {
 		return fmt.Errorf("sandbox: Spec.Workspace must be an absolute host path, got %q", s.Workspace)
+	}
+	if o := s.WorkspaceOverlay; o != nil && !(path.IsAbs(o.Lower) && path.IsAbs(o.Upper) && path.IsAbs(o.Work)) {
+		return fmt.Errorf("sandbox: Spec.WorkspaceOverlay needs absolute host paths, got %+v", *o)
 	}
 	if s.CacheDir != "" && !path.IsAbs(s.CacheDir) {
 		return fmt.Errorf("sandbox: Spec.CacheDir must be an absolute host path, got %q", s.CacheDir)

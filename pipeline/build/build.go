@@ -143,11 +143,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			src = filepath.Dir(opts.Recipe)
 		}
 		apkCache, _ := opts.apkCacheDir()
-		n, err := populate(src, workspace, newSecrets(opts.SigningKey, log), outBase, opts.WorkspaceDir, opts.cacheDir(), apkCache, ses.scratch)
+		f, err := newSourceFilter(src, newSecrets(opts.SigningKey, log), outBase, opts.WorkspaceDir, opts.cacheDir(), apkCache, ses.scratch, ses.workspace)
 		if err != nil {
-			return nil, fmt.Errorf("copying the source dir into the workspace: %w", err)
+			return nil, err
 		}
-		phase(log, t, "workspace ready", "source", src, "files", n)
+		how, n, err := ses.populateWorkspace(f)
+		if err != nil {
+			return nil, fmt.Errorf("making the workspace from the source dir: %w", err)
+		}
+		phase(log, t, "workspace ready", "source", src, "how", how, "files", n)
 	}
 	for _, p := range plan.Packages {
 		if err := os.MkdirAll(filepath.Join(workspace, "melange-out", p.Name), 0o755); err != nil {

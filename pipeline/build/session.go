@@ -27,9 +27,15 @@ type session struct {
 	started   bool
 	hit       bool // guest root came from the cache
 	overlay   *sandbox.Overlay
-	packages  []*apk.PackageInfo // installed in the guest root
-	rootKey   string             // the cached guest root's key
-	log       *slog.Logger
+	// The workspace overlay (see populateWorkspace): workspace is then
+	// its upper layer, wsMount the merged view the sandbox mounts.
+	wsOverlayOK bool
+	wsOverlay   *sandbox.Overlay
+	wsMount     string
+	wsFilter    *sourceFilter
+	packages    []*apk.PackageInfo // installed in the guest root
+	rootKey     string             // the cached guest root's key
+	log         *slog.Logger
 }
 
 // openSession resolves env, makes (or reuses) the cached guest root, copies
@@ -52,7 +58,8 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 	if err != nil {
 		return nil, fmt.Errorf("installing the build environment: %w", err)
 	}
-	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages, rootKey: rootKey(sel, env)}
+	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages, rootKey: rootKey(sel, env),
+		wsOverlayOK: opts.Runner == nil && opts.WorkspaceDir == "" && sandbox.CanOverlay()}
 	if s.scratch, err = os.MkdirTemp("", "pestle-build-"); err != nil {
 		return nil, err
 	}
@@ -94,8 +101,12 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 	}
 	spec := sandbox.Spec{
 		Root: s.guest, Overlay: s.overlay, Workspace: s.workspace, Env: env, SourceDateEpoch: sde,
-		Network: opts.Network, Debug: opts.Debug,
+		WorkspaceOverlay: s.wsOverlay,
+		Network:          opts.Network, Debug: opts.Debug,
 		CapAdd: plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
+	}
+	if s.wsOverlay != nil {
+		spec.Workspace = s.wsMount
 	}
 	if cd, err := filepath.Abs(opts.cacheDir()); err == nil {
 		spec.CacheDir = cd
@@ -108,21 +119,37 @@ func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan,
 		spec.RunAs = &sandbox.User{UID: uid, GID: gid}
 	}
 	err = s.runner.Start(ctx, spec)
-	if s.overlay != nil && errors.Is(err, sandbox.ErrOverlayUnsupported) {
+	if (s.overlay != nil || s.wsOverlay != nil) && errors.Is(err, sandbox.ErrOverlayUnsupported) {
 		// The scratch dir's file system cannot hold an overlay's upper
-		// layer: give the run a private copy instead.
-		s.log.Debug("overlay guest root unavailable, copying it", "err", err)
-		_ = os.Remove(s.guest) // the empty mount point Start made
-		if err := copyTree(s.overlay.Lower, s.guest, nil); err != nil {
+		// layer: give the run private copies instead.
+		s.log.Debug("overlays unavailable, copying the guest root and workspace", "err", err)
+		if err := s.unoverlay(&spec); err != nil {
 			return err
 		}
-		s.overlay, spec.Overlay = nil, nil
 		err = s.runner.Start(ctx, spec)
 	}
 	if err != nil {
 		return err
 	}
 	s.started = true
+	return nil
+}
+
+// unoverlay replaces the session's overlays by copies.
+func (s *session) unoverlay(spec *sandbox.Spec) error {
+	if s.overlay != nil {
+		_ = os.Remove(s.guest) // the empty mount point Start made
+		if err := copyTree(s.overlay.Lower, s.guest, nil); err != nil {
+			return err
+		}
+		s.overlay, spec.Overlay = nil, nil
+	}
+	if s.wsOverlay != nil {
+		if err := s.unoverlayWorkspace(); err != nil {
+			return err
+		}
+		spec.WorkspaceOverlay, spec.Workspace = nil, s.workspace
+	}
 	return nil
 }
 

@@ -104,8 +104,12 @@ func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipelin
 	}
 	defer ses.close()
 	if opts.SourceDir != "" {
-		if _, err := populate(opts.SourceDir, ses.workspace, newSecrets(opts.SigningKey, ses.log)); err != nil {
-			return fmt.Errorf("copying the source dir into the workspace: %w", err)
+		f, err := newSourceFilter(opts.SourceDir, newSecrets(opts.SigningKey, ses.log), ses.workspace, ses.scratch)
+		if err != nil {
+			return err
+		}
+		if _, _, err := ses.populateWorkspace(f); err != nil {
+			return fmt.Errorf("making the workspace from the source dir: %w", err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(ses.workspace, "melange-out", tp.Package), 0o755); err != nil {

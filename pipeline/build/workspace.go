@@ -84,30 +84,64 @@ func (ig *ignore) match(rel string, isDir bool) bool {
 	return false
 }
 
+// sourceFilter says which paths of the source dir stay out of the
+// workspace: those .melangeignore names, private keys (see secrets), and
+// the given absolute paths (the output, cache and scratch dirs when they
+// live inside the source dir).
+type sourceFilter struct {
+	src  string // absolute
+	ig   *ignore
+	sec  *secrets
+	skip map[string]bool // absolute paths
+}
+
+func newSourceFilter(srcDir string, sec *secrets, exclude ...string) (*sourceFilter, error) {
+	ig, err := loadIgnore(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	absSrc, err := filepath.Abs(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	f := &sourceFilter{src: absSrc, ig: ig, sec: sec, skip: map[string]bool{}}
+	// A source dir's own output dir is a past build's, never this one's.
+	exclude = append(exclude, filepath.Join(absSrc, outputDir))
+	for _, e := range exclude {
+		if e == "" {
+			continue
+		}
+		if a, err := filepath.Abs(e); err == nil {
+			f.skip[a] = true
+		}
+	}
+	return f, nil
+}
+
+// leftOut reports whether rel (relative to the source dir) stays out.
+func (f *sourceFilter) leftOut(rel string, d fs.DirEntry) bool {
+	abs := filepath.Join(f.src, rel)
+	return f.skip[abs] || f.ig.match(rel, d.IsDir()) || f.sec.skip(abs, rel, d)
+}
+
 // populate copies the source dir into the workspace, leaving out ignored
 // paths, private keys (see secrets) and the given absolute paths (the
 // output and workspace dirs when they live inside the source dir).
 func populate(srcDir, workspace string, sec *secrets, exclude ...string) (int, error) {
-	ig, err := loadIgnore(srcDir)
-	if err != nil {
-		return 0, err
-	}
-	absSrc, err := filepath.Abs(srcDir)
-	if err != nil {
-		return 0, err
-	}
-	skipAbs := map[string]bool{}
 	// The workspace itself may live inside the source dir (a TMPDIR or
 	// --workspace-dir there): never copy it into itself.
-	for _, e := range append(exclude, workspace) {
-		if a, err := filepath.Abs(e); err == nil {
-			skipAbs[a] = true
-		}
+	f, err := newSourceFilter(srcDir, sec, append(exclude, workspace)...)
+	if err != nil {
+		return 0, err
 	}
+	return f.copyTo(workspace)
+}
+
+// copyTo copies the source dir's files that stay in into workspace.
+func (f *sourceFilter) copyTo(workspace string) (int, error) {
 	n := 0
-	err = copyInto(absSrc, workspace, func(rel string, d fs.DirEntry) bool {
-		abs := filepath.Join(absSrc, rel)
-		if skipAbs[abs] || ig.match(rel, d.IsDir()) || sec.skip(abs, rel, d) {
+	err := copyInto(f.src, workspace, func(rel string, d fs.DirEntry) bool {
+		if f.leftOut(rel, d) {
 			return true
 		}
 		if !d.IsDir() {
