@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/pestle-dev/pestle/apk/install"
 	"github.com/pestle-dev/pestle/apk/repo"
@@ -54,9 +56,12 @@ func rootKey(sel *install.Selection, env environment) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+// newRootPrefix names a guest root being installed (then its writer's pid).
+const newRootPrefix = ".new-root-"
+
 // guestRoot returns the cached root for the resolved set, installing it on
 // first use. The cached copy is never handed to a build: see copyTree.
-func guestRoot(ctx context.Context, cache string, env environment, sel *install.Selection) (string, bool, error) {
+func guestRoot(ctx context.Context, cache string, env environment, sel *install.Selection, logger *slog.Logger) (string, bool, error) {
 	dir := filepath.Join(cache, "roots", rootKey(sel, env))
 	if _, err := os.Stat(filepath.Join(dir, ".pestle-root")); err == nil {
 		return dir, true, nil
@@ -64,7 +69,8 @@ func guestRoot(ctx context.Context, cache string, env environment, sel *install.
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", false, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".new-root-")
+	collectDead(filepath.Dir(dir), newRootPrefix, logger)
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), newRootPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return "", false, err
 	}

@@ -180,6 +180,9 @@ func (l *lockedWriter) String() string {
 }
 
 func TestMain(m *testing.M) {
+	// What a build discards is removed before Build returns, so that
+	// tests see the result and their temp dirs empty.
+	backgroundRemoval = false
 	code := m.Run()
 	if baseDir != "" {
 		os.RemoveAll(baseDir)

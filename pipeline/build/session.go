@@ -54,13 +54,14 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 	}
 	phase(log, t, "resolved environment", "packages", len(sel.Packages))
 	t = time.Now()
-	cached, hit, err := guestRoot(ctx, apkCache, env, sel)
+	cached, hit, err := guestRoot(ctx, apkCache, env, sel, log)
 	if err != nil {
 		return nil, fmt.Errorf("installing the build environment: %w", err)
 	}
 	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages, rootKey: rootKey(sel, env),
 		wsOverlayOK: opts.Runner == nil && opts.WorkspaceDir == "" && sandbox.CanOverlay()}
-	if s.scratch, err = os.MkdirTemp("", "pestle-build-"); err != nil {
+	collectDead(os.TempDir(), scratchPrefix, log)
+	if s.scratch, err = newScratch(); err != nil {
 		return nil, err
 	}
 	s.guest = filepath.Join(s.scratch, "guest")
@@ -162,7 +163,7 @@ func (s *session) close() {
 	if s.keep {
 		return
 	}
-	if err := removeTree(s.scratch); err != nil {
+	if err := discard(s.scratch, s.log); err != nil {
 		s.log.Warn("could not remove the build's scratch dir", "dir", s.scratch, "err", err)
 	}
 	if s.ownsWS {

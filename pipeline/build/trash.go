@@ -1,0 +1,128 @@
+package build
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// A build's scratch dir is named after its writer's pid, so that the next
+// build can tell what a dead writer left (a crash) from what a running
+// one still uses.
+const (
+	scratchPrefix = "pestle-build-"
+	trashName     = "pestle-trash"
+)
+
+// backgroundRemoval removes trash in a detached process, so the build
+// does not wait for it. Tests turn it off to remove in place.
+var backgroundRemoval = true
+
+// newScratch makes this run's scratch dir in the temporary dir.
+func newScratch() (string, error) {
+	return os.MkdirTemp("", scratchPrefix+strconv.Itoa(os.Getpid())+"-")
+}
+
+// deadWriter reports whether the dir name (prefix + pid + "-" + random)
+// was made by a process that no longer runs.
+func deadWriter(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return false
+	}
+	pidText, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return unix.Kill(pid, 0) == unix.ESRCH
+}
+
+// collectDead moves the dirs of parent named prefix+pid+"-…" whose writer
+// is dead into the trash beside them, and empties that trash.
+func collectDead(parent, prefix string, log *slog.Logger) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	trash := filepath.Join(parent, trashName)
+	for _, e := range ents {
+		if e.IsDir() && deadWriter(e.Name(), prefix) {
+			log.Info("collecting what a build that ended early left behind", "dir", filepath.Join(parent, e.Name()))
+			if err := os.MkdirAll(trash, 0o700); err == nil {
+				_ = os.Rename(filepath.Join(parent, e.Name()), filepath.Join(trash, e.Name()))
+			}
+		}
+	}
+	emptyTrash(trash, log)
+}
+
+// discard takes dir off the critical path: it is renamed into the trash
+// beside it (same file system) and removed there in the background. When
+// it cannot be renamed it is removed in place.
+func discard(dir string, log *slog.Logger) error {
+	trash := filepath.Join(filepath.Dir(dir), trashName)
+	dst := filepath.Join(trash, filepath.Base(dir))
+	if err := os.MkdirAll(trash, 0o700); err != nil {
+		return removeTree(dir)
+	}
+	if err := os.Rename(dir, dst); err != nil {
+		return removeTree(dir)
+	}
+	err := removeTrash(log, dst)
+	if !backgroundRemoval {
+		_ = os.Remove(trash) // when empty
+	}
+	return err
+}
+
+// emptyTrash removes what the trash dir holds, saying so first.
+func emptyTrash(trash string, log *slog.Logger) {
+	ents, err := os.ReadDir(trash)
+	if err != nil || len(ents) == 0 {
+		return
+	}
+	paths := make([]string, len(ents))
+	for i, e := range ents {
+		paths[i] = filepath.Join(trash, e.Name())
+	}
+	log.Info("removing leftovers of earlier builds", "trash", trash, "entries", len(paths))
+	if err := removeTrash(log, paths...); err != nil {
+		log.Warn("could not empty the trash", "trash", trash, "err", err)
+	}
+}
+
+// removeTrash removes paths, inside a trash dir: in a detached,
+// low-priority process when backgroundRemoval is on (whatever it leaves,
+// such as a tree it could not finish, the next build collects), in place
+// otherwise or when that process cannot start.
+func removeTrash(log *slog.Logger, paths ...string) error {
+	if backgroundRemoval {
+		// Read-only dirs (Go's module cache) are made writable first.
+		cmd := exec.Command("/bin/sh", append([]string{"-c",
+			`chmod -R u+rwx -- "$@" 2>/dev/null; exec rm -rf -- "$@"`, "pestle-trash"}, paths...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err == nil {
+			_ = unix.Setpriority(unix.PRIO_PROCESS, cmd.Process.Pid, 19)
+			log.Debug("removing in the background", "paths", paths, "pid", cmd.Process.Pid)
+			return cmd.Process.Release()
+		}
+	}
+	var errs []error
+	for _, p := range paths {
+		if err := removeTree(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("removing %v: %v", paths, errs)
+	}
+	return nil
+}
