@@ -55,6 +55,9 @@ func runCompile(cmd *cobra.Command, file string, f compileFlags) error {
 		}
 		return exitError{code: 1, msg: err.Error()}
 	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+	}
 	out, err := plan.JSON()
 	if err != nil {
 		return err

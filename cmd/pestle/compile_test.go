@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -102,5 +103,37 @@ pipeline:
 	}
 	if _, err := execCLI(t, "compile", recipe, "--arch", "vax"); err == nil {
 		t.Error("unknown arch accepted")
+	}
+}
+
+// What melange accepts silently compiles here too, with a warning on
+// stderr that names the place; the plan on stdout stays clean JSON.
+func TestCompileWarnsOnStderr(t *testing.T) {
+	recipe := writeRecipe(t, t.TempDir(), "melange.yaml", `package:
+  name: hello
+  version: 1.0.0
+  description: "for ${{package.name} users"
+pipeline:
+  - runs: "true"
+`)
+	root := newRoot()
+	var stdout, stderr bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"compile", recipe, "--arch", "x86_64", "--build-option", "nope"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("compile: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{
+		`warning: ` + recipe + `:4:16: malformed variable reference "${{package.name} " in package.description is kept as text`,
+		`unknown build option "nope" is ignored`,
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	var plan struct{ Warnings []string }
+	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil || len(plan.Warnings) != 2 {
+		t.Errorf("stdout is not the plan with 2 warnings (%v): %s", err, stdout.String())
 	}
 }
