@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/klauspost/pgzip"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // WriteOptions configures Write.
@@ -230,46 +231,21 @@ func WriteFile(path string, srcDir string, info *PackageInfo, opts WriteOptions)
 	return writeAtomic(path, func(w io.Writer) error { return Write(w, srcDir, info, opts) })
 }
 
-// writeAtomic runs write into a temporary file beside path and renames it
-// into place once it is complete and synced.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	if err := write(bw); err != nil {
-		return err
-	}
+// writeAtomic publishes what write writes at path (see fsutil.Write),
+// creating path's directory. Errors other than write's own are KindIO.
+func writeAtomic(path string, write func(io.Writer) error) error {
 	ioErr := func(err error) error { return &Error{Package: filepath.Base(path), Kind: KindIO, Err: err} }
-	if err := bw.Flush(); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return ioErr(err)
 	}
-	if err := f.Chmod(0o644); err != nil {
+	failed := false
+	err := fsutil.Write(path, 0o644, func(w io.Writer) error {
+		err := write(w)
+		failed = err != nil
+		return err
+	})
+	if err != nil && !failed {
 		return ioErr(err)
 	}
-	if err := f.Sync(); err != nil {
-		return ioErr(err)
-	}
-	if err := f.Close(); err != nil {
-		return ioErr(err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return ioErr(err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }

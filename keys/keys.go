@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // MinBits is the smallest RSA modulus accepted for new keys.
@@ -62,35 +64,10 @@ func WritePair(path string, priv *rsa.PrivateKey, force bool) error {
 			}
 		}
 	}
-	if err := writeAtomic(path, EncodePrivate(priv), 0o600); err != nil {
+	if err := fsutil.WriteFile(path, EncodePrivate(priv), 0o600); err != nil {
 		return err
 	}
-	return writeAtomic(path+".pub", pubPEM, 0o644)
-}
-
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fsutil.WriteFile(path+".pub", pubPEM, 0o644)
 }
 
 // LoadPrivate reads an RSA private key in PKCS#1 or PKCS#8 PEM form.

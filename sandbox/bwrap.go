@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // Bwrap is the Runner that starts one bubblewrap sandbox per step.
@@ -270,26 +272,11 @@ func (b *Bwrap) Close() error {
 		ns.close()
 	}
 	if tmp != "" {
-		if err := removeAll(tmp); err != nil {
+		if err := fsutil.RemoveTree(tmp); err != nil {
 			return fmt.Errorf("sandbox: removing the sandbox's /tmp: %w", err)
 		}
 	}
 	return nil
-}
-
-// removeAll removes a tree, first making its directories writable when a
-// step left read-only ones behind (as Go's module cache does).
-func removeAll(dir string) error {
-	if os.RemoveAll(dir) == nil {
-		return nil
-	}
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	return os.RemoveAll(dir)
 }
 
 // exec runs bwrap once: the step's script, or the interactive shell after

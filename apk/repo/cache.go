@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // Cache layout, below the cache directory:
@@ -75,56 +77,32 @@ func writeMeta(dir string, m meta) error {
 	return writeFileAtomic(filepath.Join(dir, metaFile), append(data, '\n'))
 }
 
-// createTemp makes a temporary file beside its final name, so that the
-// rename that publishes it stays on one file system.
-func createTemp(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// createTemp makes the temporary file that becomes path on Commit (see
+// fsutil.File), creating path's directory.
+func createTemp(path string) (*fsutil.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, err := fsutil.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	return f, nil
 }
 
-// discardTemp closes and removes a temporary file that will not be used.
-func discardTemp(f *os.File) {
-	f.Close()
-	os.Remove(f.Name())
-}
-
-// commit flushes f to disk and renames it to path.
-func commit(f *os.File, path string) error {
-	if err := f.Chmod(0o644); err != nil {
-		discardTemp(f)
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		discardTemp(f)
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cache: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
+// commit publishes f at its final path.
+func commit(f *fsutil.File) error {
+	if err := f.Commit(0o644); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	f, err := createTemp(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		discardTemp(f)
+	if err := fsutil.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	return commit(f, path)
+	return nil
 }
 
 // errCorrupt means a cached file no longer has the content it was stored
@@ -168,7 +146,7 @@ func (f *fetcher) cachedGet(ctx context.Context, u, dir, name string, limit int6
 				req.etag, req.lastModified = m.ETag, m.LastModified
 			}
 		}
-		dst := &spool{dir: dir}
+		dst := &spool{path: path}
 		res, err := f.get(ctx, req, dst)
 		if err != nil {
 			dst.discard()
@@ -192,12 +170,12 @@ func (f *fetcher) cachedGet(ctx context.Context, u, dir, name string, limit int6
 		}
 		sum, err := consume(tmp, "", use)
 		if err != nil {
-			discardTemp(tmp)
+			tmp.Abort()
 			return err
 		}
 		// The meta file goes last: a crash in between leaves an old
 		// validator with a new file, and the hash check catches that.
-		if err := commit(tmp, path); err != nil {
+		if err := commit(tmp); err != nil {
 			return err
 		}
 		return writeMeta(dir, meta{URL: u, ETag: res.etag, LastModified: res.lastModified, SHA256: sum})

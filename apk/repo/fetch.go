@@ -11,9 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // sharedClient is the one HTTP client every repository uses unless
@@ -246,16 +247,17 @@ func (f *fetcher) netError(ctx, actx context.Context, err error) error {
 	return &fetchError{err: err, transient: !permanent}
 }
 
-// spool is the temporary file a download goes to. It is created in dir
-// on the first byte, so that a 304 or an error costs no file.
+// spool is the temporary file a download goes to, published at path by
+// commit. It is created on the first byte, so that a 304 or an error costs
+// no file.
 type spool struct {
-	dir string
-	f   *os.File
+	path string
+	f    *fsutil.File
 }
 
 func (s *spool) Write(p []byte) (int, error) {
 	if s.f == nil {
-		f, err := createTemp(s.dir)
+		f, err := createTemp(s.path)
 		if err != nil {
 			return 0, err
 		}
@@ -278,7 +280,7 @@ func (s *spool) reset() error {
 
 // file returns the spooled download, rewound, creating it if the body
 // was empty.
-func (s *spool) file() (*os.File, error) {
+func (s *spool) file() (*fsutil.File, error) {
 	if s.f == nil {
 		if _, err := s.Write(nil); err != nil {
 			return nil, err
@@ -294,7 +296,7 @@ func (s *spool) file() (*os.File, error) {
 // discard removes the spooled file, if any.
 func (s *spool) discard() {
 	if s.f != nil {
-		discardTemp(s.f)
+		s.f.Abort()
 		s.f = nil
 	}
 }

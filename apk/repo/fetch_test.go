@@ -22,7 +22,7 @@ const apkPath = "/os/x86_64/replayout-1.0.0-r0.apk"
 // content.
 func download(t *testing.T, ctx context.Context, s *server, opts Options, path string) ([]byte, error) {
 	t.Helper()
-	dst := &spool{dir: t.TempDir()}
+	dst := &spool{path: filepath.Join(t.TempDir(), "download")}
 	defer dst.discard()
 	if _, err := newFetcher(opts).get(ctx, request{url: s.URL + path}, dst); err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func TestGetBadCertificate(t *testing.T) {
 	s := httptest.NewTLSServer(http.NotFoundHandler())
 	defer s.Close()
 	opts := testOptions(t)
-	tmp := &spool{dir: t.TempDir()}
+	tmp := &spool{path: filepath.Join(t.TempDir(), "download")}
 	defer tmp.discard()
 	_, err := newFetcher(opts).get(t.Context(), request{url: s.URL + "/x"}, tmp)
 	var certErr *tls.CertificateVerificationError

@@ -163,7 +163,7 @@ func (r *Repository) Fetch(ctx context.Context, pkg *apk.PackageInfo) (string, e
 		}
 	}
 
-	dst := &spool{dir: dir}
+	dst := &spool{path: path}
 	res, err := r.f.get(ctx, request{url: u, total: pkg.FileSize}, dst)
 	if err != nil {
 		dst.discard()
@@ -177,10 +177,10 @@ func (r *Repository) Fetch(ctx context.Context, pkg *apk.PackageInfo) (string, e
 		return "", err
 	}
 	if err := verify(tmp, pkg); err != nil {
-		discardTemp(tmp)
+		tmp.Abort()
 		return "", fmt.Errorf("%s: %w", u, err)
 	}
-	if err := commit(tmp, path); err != nil {
+	if err := commit(tmp); err != nil {
 		return "", err
 	}
 	r.f.log.Debug("package downloaded", "url", u, "path", path, "size", res.size)

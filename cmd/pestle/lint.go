@@ -4,15 +4,14 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 )
 
@@ -113,7 +112,7 @@ func lintPackage(ctx context.Context, path string, opts lint.Options) (lintResul
 	if err != nil {
 		return lintResult{}, err
 	}
-	defer removeTree(dir)
+	defer fsutil.RemoveTree(dir)
 	var special []string
 	pkg, err := apk.ReadFile(path, apk.ReadOptions{
 		ExtractTo:    dir,
@@ -142,18 +141,6 @@ func lintPackage(ctx context.Context, path string, opts lint.Options) (lintResul
 		return lintResult{}, err
 	}
 	return lintResult{name: pkg.Info.Name, findings: findings}, nil
-}
-
-// removeTree deletes an extracted package, first making its directories
-// writable (a package may ship read-only ones).
-func removeTree(dir string) {
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	_ = os.RemoveAll(dir)
 }
 
 func listLinters(cmd *cobra.Command) error {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -73,23 +74,7 @@ func writeRecord(archDir string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".new-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), recordPath(archDir, rec.Name))
+	return fsutil.WriteFile(recordPath(archDir, rec.Name), append(b, '\n'), 0o644)
 }
 
 // verifyPackages checks that every package of rec is in archDir with the

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/pestle-dev/pestle/apk/repo"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/sandbox"
 )
@@ -148,10 +149,10 @@ func dropResume(opts *Options, arch string, st *resumeState) {
 		return
 	}
 	if st.Scratch != "" {
-		_ = removeTree(st.Scratch)
+		_ = fsutil.RemoveTree(st.Scratch)
 	}
 	if st.OwnsWS {
-		_ = removeTree(st.Workspace)
+		_ = fsutil.RemoveTree(st.Workspace)
 	}
 }
 

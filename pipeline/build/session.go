@@ -11,6 +11,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/repo"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/sandbox"
 )
@@ -167,7 +168,7 @@ func (s *session) close() {
 		s.log.Warn("could not remove the build's scratch dir", "dir", s.scratch, "err", err)
 	}
 	if s.ownsWS {
-		if err := removeTree(s.workspace); err != nil {
+		if err := fsutil.RemoveTree(s.workspace); err != nil {
 			s.log.Warn("could not remove the workspace", "dir", s.workspace, "err", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,10 +72,10 @@ func discard(dir string, log *slog.Logger) error {
 	trash := filepath.Join(filepath.Dir(dir), trashName)
 	dst := filepath.Join(trash, filepath.Base(dir))
 	if err := os.MkdirAll(trash, 0o700); err != nil {
-		return removeTree(dir)
+		return fsutil.RemoveTree(dir)
 	}
 	if err := os.Rename(dir, dst); err != nil {
-		return removeTree(dir)
+		return fsutil.RemoveTree(dir)
 	}
 	err := removeTrash(log, dst)
 	if !backgroundRemoval {
@@ -117,7 +118,7 @@ func removeTrash(log *slog.Logger, paths ...string) error {
 	}
 	var errs []error
 	for _, p := range paths {
-		if err := removeTree(p); err != nil {
+		if err := fsutil.RemoveTree(p); err != nil {
 			errs = append(errs, err)
 		}
 	}

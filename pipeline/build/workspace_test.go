@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 func write(t *testing.T, path, content string, mode os.FileMode) {
@@ -151,13 +153,13 @@ func TestRemoveTreeRemovesReadOnlyTrees(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "ro", "mod"), 0o555); err != nil {
 		t.Fatal(err)
 	}
-	if err := removeTree(dir); err != nil {
+	if err := fsutil.RemoveTree(dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Fatalf("%s still exists: %v", dir, err)
 	}
-	if err := removeTree(dir); err != nil {
+	if err := fsutil.RemoveTree(dir); err != nil {
 		t.Errorf("removing a missing tree: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // FetchInput is a `uses: fetch` step, with melange's input names.
@@ -261,29 +263,19 @@ func downloadToCache(ctx context.Context, in *FetchInput, name string, ws *os.Ro
 	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
 		return sums{}, false, fmt.Errorf("fetch %s: cache: %w", in.URI, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(cached), ".fetch-*")
+	f, err := fsutil.Create(cached)
 	if err != nil {
 		return sums{}, false, fmt.Errorf("fetch %s: cache: %w", in.URI, err)
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	s, err := download(ctx, in, workspace, f, opts)
+	defer f.Abort()
+	s, err := download(ctx, in, workspace, f.File, opts)
 	if err == nil {
 		err = in.verify(s)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return sums{}, false, err
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return sums{}, false, err
-	}
-	if err := os.Rename(tmp, cached); err != nil {
+	if err := f.Commit(0o644); err != nil {
 		return sums{}, false, fmt.Errorf("fetch %s: cache: %w", in.URI, err)
 	}
 	if _, err := copyIntoWorkspace(ws, name, cached, nil); err != nil {
@@ -334,23 +326,10 @@ func storeInCache(ws *os.Root, name, cached string) {
 	if os.MkdirAll(filepath.Dir(cached), 0o755) != nil {
 		return
 	}
-	f, err := os.CreateTemp(filepath.Dir(cached), ".fetch-*")
-	if err != nil {
-		return
-	}
-	_, err = io.Copy(f, src)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), cached)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
+	fsutil.Write(cached, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	})
 }
 
 func hashRootFile(ws *os.Root, name string) (sums, error) {
