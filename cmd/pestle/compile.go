@@ -16,30 +16,40 @@ type compileFlags struct {
 	pipelineDirs []string
 	varsFile     string
 	buildOptions []string
+	libc         string
 }
 
 func newCompileCmd() *cobra.Command {
-	var f compileFlags
+	var b buildFlags
 	cmd := &cobra.Command{
 		Use:   "compile RECIPE",
 		Short: "Print the compiled build plan of a recipe as JSON",
 		Long: `compile parses a melange recipe strictly, substitutes every variable for one
 architecture, expands data ranges, evaluates if: conditions and inlines uses:
 pipelines, then prints the resulting build plan as JSON. It runs nothing.
-Every problem found is reported (file:line:col) and the exit code is 1.`,
+Every problem found is reported (file:line:col) and the exit code is 1.
+It accepts every flag of 'pestle build'; those that only matter to a build
+are checked and otherwise ignored.`,
 		Example: `  pestle compile melange.yaml
   pestle compile melange.yaml --arch aarch64 --pipeline-dir ./pipelines
   pestle compile melange.yaml --vars-file vars.yaml --build-option with-tests`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCompile(cmd, args[0], f)
+			arches, err := b.options(cmd.Flags().Changed)
+			if err != nil {
+				return err
+			}
+			if len(arches) != 1 {
+				return fmt.Errorf("--arch: compile prints one plan; give one architecture, not %d", len(arches))
+			}
+			o := b.run.o
+			return runCompile(cmd, args[0], compileFlags{
+				arch: arches[0], pipelineDirs: o.PipelineDirs, varsFile: o.VarsFile,
+				buildOptions: o.BuildOptions, libc: o.LibcFlavor,
+			})
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.arch, "arch", "", "architecture to compile for (x86_64, aarch64, amd64, arm64, …; default: the host's)")
-	fl.StringSliceVar(&f.pipelineDirs, "pipeline-dir", nil, "directory of uses: pipelines, searched before the built-in ones (repeatable)")
-	fl.StringVar(&f.varsFile, "vars-file", "", "YAML map of variables merged over the recipe's vars")
-	fl.StringSliceVar(&f.buildOptions, "build-option", nil, "build option (from the recipe's options:) to enable (repeatable)")
+	addBuildFlags(cmd.Flags(), &b)
 	return cmd
 }
 
@@ -76,5 +86,6 @@ func compileRecipe(file string, f compileFlags) (*pipeline.Plan, error) {
 		PipelineDirs: f.pipelineDirs,
 		VarsFile:     f.varsFile,
 		BuildOptions: f.buildOptions,
+		LibcFlavor:   f.libc,
 	})
 }

@@ -19,7 +19,8 @@ func init() { register(newLintCmd) }
 
 func newLintCmd() *cobra.Command {
 	var require, warn []string
-	var list bool
+	var list, persist bool
+	var outDir string
 	cmd := &cobra.Command{
 		Use:   "lint FILE.apk...",
 		Short: "Run the package linters on existing packages",
@@ -76,6 +77,13 @@ default lists; --list shows every linter with its default.`,
 				if len(r.findings) == 0 {
 					printf(cmd, "%s: ok\n", r.name)
 				}
+				if persist {
+					path, err := lint.WriteResults(outDir, lint.Results{Package: r.name, Version: r.version, Arch: r.arch, Findings: r.findings})
+					if err != nil {
+						return err
+					}
+					printf(cmd, "wrote %s\n", path)
+				}
 				if err := lint.Check(r.name, r.findings); err != nil {
 					failed = true
 					fmt.Fprintln(cmd.ErrOrStderr(), "pestle:", err)
@@ -90,12 +98,16 @@ default lists; --list shows every linter with its default.`,
 	cmd.Flags().StringSliceVar(&require, "lint-require", lint.DefaultRequired(), "linters that must pass (repeatable, comma-separated; replaces the default list)")
 	cmd.Flags().StringSliceVar(&warn, "lint-warn", lint.DefaultWarn(), "linters that only warn (repeatable, comma-separated; replaces the default list)")
 	cmd.Flags().BoolVar(&list, "list", false, "list every linter with its default level and fix, then exit")
+	cmd.Flags().BoolVar(&persist, "persist-lint-results", false, "also write each package's findings to <out-dir>/<arch>/lint-<package>-<version>.json")
+	cmd.Flags().StringVar(&outDir, "out-dir", "packages", "where --persist-lint-results writes")
+	cmd.Flags().Bool("fail-on-lint-warning", false, "deprecated: use --lint-require and --lint-warn")
+	_ = cmd.Flags().MarkDeprecated("fail-on-lint-warning", "use --lint-require and --lint-warn instead")
 	return cmd
 }
 
 type lintResult struct {
-	name     string
-	findings []lint.Finding
+	name, version, arch string
+	findings            []lint.Finding
 }
 
 // nonNil keeps an explicitly empty flag (--lint-require=) as "none".
@@ -140,7 +152,7 @@ func lintPackage(ctx context.Context, path string, opts lint.Options) (lintResul
 	if err != nil {
 		return lintResult{}, err
 	}
-	return lintResult{name: pkg.Info.Name, findings: findings}, nil
+	return lintResult{name: pkg.Info.Name, version: pkg.Info.Version, arch: pkg.Info.Arch, findings: findings}, nil
 }
 
 func listLinters(cmd *cobra.Command) error {

@@ -31,6 +31,12 @@ func (e *emitter) lintTree(ctx context.Context, pkg pipeline.PackagePlan, tree s
 			e.log.Warn("lint", "package", pkg.Name, "linter", f.Linter, "path", f.Path, "problem", f.Message)
 		}
 	}
+	if e.lintResults != "" {
+		r := lint.Results{Package: pkg.Name, Version: e.plan.Package.FullVersion, Arch: e.plan.Arch, Findings: findings}
+		if _, err := lint.WriteResults(e.lintResults, r); err != nil {
+			return fmt.Errorf("--persist-lint-results: %w", err)
+		}
+	}
 	return lint.Check(pkg.Name, findings)
 }
 
@@ -66,6 +72,7 @@ func (e *emitter) writeSBOM(pkg pipeline.PackagePlan, info *apk.PackageInfo, tre
 		Namespace: e.maint, Description: info.Description, URL: info.URL, Copyright: attest,
 		Sources: e.sourcesFor(pkg.Name), RecipePath: filepath.Base(e.plan.File),
 		RecipeSHA256: hex.EncodeToString(sum[:]), Created: e.sde,
+		RecipeCommit: e.origin.Commit, RecipeRepoURL: e.origin.RepoURL, RecipeLicense: e.origin.License,
 	}
 	if pkg.Name != main.Name {
 		in.Origin = main.Name

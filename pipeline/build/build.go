@@ -45,12 +45,9 @@ type Written struct {
 // compile loads and compiles the recipe of opts, and adds the variables of
 // the env file to the build and test environments.
 func compile(opts *Options) (*pipeline.Plan, error) {
-	var fileEnv map[string]string
-	if opts.EnvFile != "" {
-		var err error
-		if fileEnv, err = readEnvFile(opts.EnvFile); err != nil {
-			return nil, err
-		}
+	fileEnv, err := readEnvFiles(append([]string{opts.EnvFile}, opts.EnvFiles...))
+	if err != nil {
+		return nil, err
 	}
 	rec, err := pipeline.Load(opts.Recipe, pipeline.LoadOptions{})
 	if err != nil {
@@ -58,6 +55,7 @@ func compile(opts *Options) (*pipeline.Plan, error) {
 	}
 	plan, err := pipeline.Compile(rec, pipeline.CompileOptions{
 		Arch: opts.Arch, PipelineDirs: opts.PipelineDirs, VarsFile: opts.VarsFile, BuildOptions: opts.BuildOptions,
+		LibcFlavor: opts.LibcFlavor,
 	})
 	if err != nil {
 		return nil, err
@@ -79,6 +77,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	ctx, cancel := opts.withTimeout(ctx)
+	defer cancel()
+	opts.warnResources(log)
+	opts.Origin = opts.Origin.resolve(opts.Recipe)
 
 	t := time.Now()
 	plan, err := compile(&opts)
@@ -183,7 +186,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && plan.Package.Timeout != "" {
 				return nil, fmt.Errorf("%w (package.timeout is %s)", err, plan.Package.Timeout)
 			}
-			return nil, err
+			return nil, opts.timeoutError(ctx, err)
 		}
 		phase(log, t, "built", "package", p.Name)
 	}
@@ -195,7 +198,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	em := &emitter{plan: plan, outDir: outDir, key: key, keyName: keyName, sde: sde,
 		recipe: recipeBytes, readGuest: ses.readGuestFile, maint: opts.Namespace, tempDir: ses.scratch,
 		envPkgs: ses.packages, log: log, sources: sr.sources,
-		lintRequire: opts.LintRequire, lintWarn: opts.LintWarn}
+		lintRequire: opts.LintRequire, lintWarn: opts.LintWarn,
+		origin: opts.Origin, stripOrigin: opts.StripOriginName}
+	if opts.Records.LintResults {
+		em.lintResults = outBase
+	}
 	var infos []*apk.PackageInfo
 	trees := make([]string, len(plan.Packages))
 	for i, p := range plan.Packages {
@@ -228,6 +235,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		info := infos[i]
 		log.Info("wrote package", "path", path, "bytes", info.FileSize, "installed", info.Size, "took", took.Round(time.Millisecond))
 		res.Packages = append(res.Packages, Written{Info: info, Path: path})
+	}
+	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
+		return nil, err
 	}
 	if !opts.NoIndex {
 		t = time.Now()

@@ -39,6 +39,9 @@ type emitter struct {
 	groups                map[int]string
 	loadedID              bool
 	family                *sca.Family // the output trees, read once for every scan
+	origin                RecipeOrigin
+	stripOrigin           bool   // each package is its own origin (--strip-origin-name)
+	lintResults           string // base dir of lint-<pkg>-<ver>.json files; "": not written
 }
 
 // info is the package metadata of one (sub)package plan.
@@ -66,6 +69,12 @@ func (e *emitter) info(pkg pipeline.PackagePlan) (*apk.PackageInfo, error) {
 	}
 	if p.Commit == "" {
 		p.Commit = main.Commit
+	}
+	if p.Commit == "" {
+		p.Commit = e.origin.Commit
+	}
+	if e.stripOrigin {
+		p.Origin = pkg.Name
 	}
 	var err error
 	if v := pkg.Dependencies.ProviderPriority; v != "" {

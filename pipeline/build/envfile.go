@@ -58,3 +58,26 @@ func withEnvFile(env map[string]string, file map[string]string) map[string]strin
 	}
 	return out
 }
+
+// readEnvFiles reads each non-empty path in order; a later file's value
+// wins over an earlier one's.
+func readEnvFiles(paths []string) (map[string]string, error) {
+	var out map[string]string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		env, err := readEnvFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = env
+			continue
+		}
+		for k, v := range env {
+			out[k] = v
+		}
+	}
+	return out, nil
+}

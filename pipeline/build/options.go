@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
@@ -84,6 +85,23 @@ type Options struct {
 	Runner sandbox.Runner
 	// Progress is told about repository downloads.
 	Progress func(url string, done, total int64)
+
+	// EnvFiles are more dotenv files, read after EnvFile (a later file
+	// wins; the recipe's environment wins over all).
+	EnvFiles []string
+	// Timeout bounds the whole build or test; 0 means none
+	// (package.timeout still applies).
+	Timeout time.Duration
+	// Resources asks for CPU and memory limits (see limits.go).
+	Resources pipeline.Resources
+	// Origin is where the recipe comes from, for .PKGINFO and the SBOM.
+	Origin RecipeOrigin
+	// StripOriginName writes each package's own name as its origin.
+	StripOriginName bool
+	// Records asks for melange's side files (see records.go).
+	Records Records
+	// LibcFlavor is the libc part of ${{host.triplet.*}} ("gnu" when empty).
+	LibcFlavor string
 }
 
 func (o *Options) outDir() string {

@@ -54,6 +54,9 @@ func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := opts.withTimeout(ctx)
+	defer cancel()
+	opts.warnResources(log)
 	plan, err := compile(&opts)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {
 		return &TestReport{Skipped: err.Error()}, nil

@@ -12,11 +12,11 @@ import (
 // Finding is one problem: which linter found it, where, and whether it
 // fails the build.
 type Finding struct {
-	Linter   string
-	Path     string // relative to the package root, no leading slash; "" for the package as a whole
-	Message  string
-	Required bool
-	Fix      string // how to fix it
+	Linter   string `json:"linter"`
+	Path     string `json:"path,omitempty"` // relative to the package root, no leading slash; "" for the package as a whole
+	Message  string `json:"message"`
+	Required bool   `json:"required"`
+	Fix      string `json:"fix,omitempty"` // how to fix it
 }
 
 func (f Finding) String() string {

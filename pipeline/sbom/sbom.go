@@ -51,6 +51,9 @@ type Input struct {
 	RecipePath   string   // recipe file as the user names it (e.g. "hello.yaml"); "" leaves the recipe out
 	RecipeSHA256 string   // hex SHA-256 of the recipe file
 	RecipeCommit string   // commit of the repository holding the recipe, if known
+	// RecipeRepoURL is the URL of that repository, if known; RecipeLicense
+	// the license of the recipe file ("" means NOASSERTION).
+	RecipeRepoURL, RecipeLicense string
 	// LicenseTexts gives the text of licenses that are not SPDX
 	// identifiers, keyed by the license name as the recipe writes it.
 	LicenseTexts map[string]string

@@ -317,5 +317,15 @@ func recipePackage(in Input, supplier string, used ids) spdxPackage {
 	if in.RecipeSHA256 != "" {
 		p.Checksums = []checksum{{Algorithm: "SHA256", Value: strings.ToLower(in.RecipeSHA256)}}
 	}
+	if in.RecipeLicense != "" {
+		p.LicenseDeclared = in.RecipeLicense
+		p.LicenseConcluded = in.RecipeLicense
+	}
+	if in.RecipeRepoURL != "" {
+		p.DownloadLocation = in.RecipeRepoURL
+		if in.RecipeCommit != "" {
+			p.DownloadLocation = "git+" + strings.TrimPrefix(in.RecipeRepoURL, "git+") + "@" + in.RecipeCommit
+		}
+	}
 	return p
 }

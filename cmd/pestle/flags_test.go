@@ -1,0 +1,91 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/pipeline"
+)
+
+// melangeFlags are the flags of melange's commands (pkg/cli at the
+// reference commit), with their shorthands.
+var melangeFlags = map[string][]string{
+	"build": {"build-date", "workspace-dir", "pipeline-dir", "pipeline-dirs", "source-dir", "cache-dir",
+		"cache-source", "apk-cache-dir", "signing-key", "env-file", "vars-file", "generate-index",
+		"empty-workspace", "strip-origin-name", "out-dir", "dependency-log", "overlay-binsh", "namespace",
+		"arch", "override-host-triplet-libc-substitution-flavor", "build-option", "runner", "keyring-append/k",
+		"repository-append/r", "package-append", "create-build-log", "persist-lint-results", "debug",
+		"debug-runner", "interactive/i", "rm", "cpu", "cpumodel", "disk", "memory", "timeout", "trace",
+		"lint-require", "lint-warn", "ignore-signatures", "cleanup", "git-commit", "git-repo-url", "license",
+		"generate-provenance", "fail-on-lint-warning"},
+	"test": {"workspace-dir", "pipeline-dirs", "source-dir", "cache-dir", "cache-source", "apk-cache-dir",
+		"arch", "test-option", "runner", "keyring-append/k", "env-file", "debug", "debug-runner",
+		"interactive/i", "repository-append/r", "test-package-append", "package-append", "rm",
+		"ignore-signatures", "cpu", "cpumodel", "disk", "memory", "timeout"},
+	"lint":       {"lint-require", "lint-warn", "persist-lint-results", "out-dir", "fail-on-lint-warning"},
+	"index":      {"output/o", "source/s", "arch/a", "signing-key", "merge/m"},
+	"sign":       {"signing-key/k"},
+	"sign-index": {"signing-key", "force/f"},
+	"keygen":     {"key-size"},
+}
+
+func init() {
+	// compile takes build's flags.
+	melangeFlags["compile"] = melangeFlags["build"]
+}
+
+func TestEveryMelangeFlagIsAccepted(t *testing.T) {
+	root := newRoot()
+	for name, flags := range melangeFlags {
+		cmd, _, err := root.Find([]string{name})
+		if err != nil || cmd.Name() != name {
+			t.Errorf("no %s command", name)
+			continue
+		}
+		for _, f := range flags {
+			long, short, _ := strings.Cut(f, "/")
+			fl := cmd.Flags().Lookup(long)
+			if fl == nil {
+				t.Errorf("%s: --%s is missing", name, long)
+				continue
+			}
+			if fl.Shorthand != short {
+				t.Errorf("%s: --%s has shorthand %q, want %q", name, long, fl.Shorthand, short)
+			}
+		}
+	}
+}
+
+func TestRunnerAndArchFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+		arches  []string
+	}{
+		{[]string{"build", "x.yaml", "--runner", "bubblewrap", "--arch", "x86_64,arm64"}, "", []string{"x86_64", "aarch64"}},
+		{[]string{"build", "x.yaml", "--arch", "amd64", "--arch", "x86_64"}, "", []string{"x86_64"}},
+		{[]string{"build", "x.yaml", "--arch", "all"}, "", pipeline.AllArches},
+		{[]string{"build", "x.yaml"}, "", []string{""}},
+		{[]string{"test", "x.yaml", "--arch=host"}, "", []string{apk.HostArch()}},
+		{[]string{"build", "x.yaml", "--runner", "docker"}, "--runner docker is not supported", nil},
+		{[]string{"test", "x.yaml", "--runner=qemu"}, "--runner qemu is not supported", nil},
+		{[]string{"build", "x.yaml", "--runner", "podman"}, `unknown runner "podman"`, nil},
+		{[]string{"build", "x.yaml", "--arch", "sparc"}, `unknown architecture "sparc"`, nil},
+	} {
+		got, _, err := runCaptured(t, tc.args)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: error %v, want one containing %q", tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if strings.Join(got.arches, ",") != strings.Join(tc.arches, ",") {
+			t.Errorf("%q: arches %q, want %q", tc.args, got.arches, tc.arches)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/pestle-dev/pestle/pipeline"
+)
+
+func init() { register(newPackageVersionCmd) }
+
+func newPackageVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "package-version RECIPE",
+		Short: "Print the recipe's NAME-VERSION-rEPOCH, as 'melange package-version' does",
+		Long: `Print the origin package of a recipe as NAME-VERSION-rEPOCH, with no
+newline after it, exactly as 'melange package-version' prints it (Makefiles
+use it to name the .apk they expect).`,
+		Example: `  pestle package-version hello.yaml     # hello-2.12-r0`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := pipeline.ReadIdentity(args[0])
+			if err != nil {
+				return err
+			}
+			printf(cmd, "%s", p.Identity())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,127 @@
+package build
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/pipeline/lint"
+)
+
+// TestBuildMelangeRecords covers the options melange's command line sets:
+// the recipe's origin reaches .PKGINFO and the SBOM, --strip-origin-name,
+// --create-build-log and --persist-lint-results write what they should.
+func TestBuildMelangeRecords(t *testing.T) {
+	needSandbox(t)
+	recipe := busyboxRecipe("recorded") + `subpackages:
+  - name: recorded-doc
+    pipeline:
+      - runs: mkdir -p ${{targets.contextdir}}/usr/share/doc && echo hi > ${{targets.contextdir}}/usr/share/doc/x
+pipeline:
+  - runs: mkdir -p ${{targets.destdir}}/usr/bin && echo x > ${{targets.destdir}}/usr/bin/tool
+`
+	tb := newTestBuild(t, recipe)
+	commit := strings.Repeat("ab", 20)
+	tb.opts.Origin = RecipeOrigin{Commit: commit, RepoURL: "https://example.org/distro", License: "Apache-2.0"}
+	tb.opts.StripOriginName = true
+	log := filepath.Join(t.TempDir(), "packages.log")
+	tb.opts.Records = Records{BuildLog: true, BuildLogFile: log, LintResults: true}
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	for _, w := range res.Packages {
+		if w.Info.Commit != commit {
+			t.Errorf("%s: commit %q, want --git-commit's %q", w.Info.Name, w.Info.Commit, commit)
+		}
+		if w.Info.Origin != w.Info.Name {
+			t.Errorf("%s: origin %q, want its own name with --strip-origin-name", w.Info.Name, w.Info.Origin)
+		}
+		lintFile := filepath.Join(tb.opts.OutDir, res.Arch, lint.ResultsFileName(w.Info.Name, w.Info.Version))
+		var lr lint.Results
+		data, err := os.ReadFile(lintFile)
+		if err != nil || json.Unmarshal(data, &lr) != nil || lr.Package != w.Info.Name {
+			t.Errorf("lint results of %s: %v %q", w.Info.Name, err, data)
+		}
+	}
+	got, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := res.Arch + "|recorded|recorded|1.0.0-r0\n" + res.Arch + "|recorded|recorded-doc|1.0.0-r0\n"
+	if string(got) != want {
+		t.Errorf("packages.log:\n%s\nwant:\n%s", got, want)
+	}
+	sbom := readSBOM(t, res.Packages[0].Path)
+	for _, s := range []string{`"licenseDeclared": "Apache-2.0"`, `"downloadLocation": "git+https://example.org/distro@` + commit + `"`, `"versionInfo": "` + commit + `"`} {
+		if !strings.Contains(sbom, s) {
+			t.Errorf("SBOM lacks %s", s)
+		}
+	}
+}
+
+// readSBOM returns the SPDX document inside the package at path.
+func readSBOM(t *testing.T, path string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := apk.ReadFile(path, apk.ReadOptions{ExtractTo: dir}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "var/lib/db/sbom/*.spdx.json"))
+	if len(m) != 1 {
+		t.Fatalf("SBOMs in %s: %v", path, m)
+	}
+	data, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestBuildCommandLineTimeout(t *testing.T) {
+	needSandbox(t)
+	tb := newTestBuild(t, busyboxRecipe("slow-cli")+"pipeline:\n  - runs: sleep 600\n")
+	tb.opts.Timeout = time.Second
+	_, err := tb.run(t)
+	if err == nil || !strings.Contains(err.Error(), "--timeout 1s reached") {
+		t.Fatalf("error %v, want one naming --timeout", err)
+	}
+}
+
+func TestGitHeadAndRunner(t *testing.T) {
+	dir := t.TempDir()
+	commit := strings.Repeat("0123456789", 4)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, ".git", "refs", "heads"), 0o755))
+	must(os.MkdirAll(filepath.Join(dir, "recipes"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644))
+	if _, err := GitHead(filepath.Join(dir, "recipes")); err == nil {
+		t.Error("a missing ref gave no error")
+	}
+	must(os.WriteFile(filepath.Join(dir, ".git", "packed-refs"), []byte("# pack-refs\n"+commit+" refs/heads/main\n"), 0o644))
+	if got, err := GitHead(filepath.Join(dir, "recipes")); err != nil || got != commit {
+		t.Errorf("packed ref: %q, %v", got, err)
+	}
+	other := strings.Repeat("f", 40)
+	must(os.WriteFile(filepath.Join(dir, ".git", "refs", "heads", "main"), []byte(other+"\n"), 0o644))
+	if got, err := GitHead(dir); err != nil || got != other {
+		t.Errorf("loose ref: %q, %v", got, err)
+	}
+	if got := (RecipeOrigin{}).resolve(filepath.Join(dir, "recipes", "x.yaml")); got.Commit != other {
+		t.Errorf("resolve: %q", got.Commit)
+	}
+	for name, ok := range map[string]bool{"": true, "bubblewrap": true, "docker": false, "qemu": false, "lxc": false} {
+		if err := CheckRunner(name); (err == nil) != ok {
+			t.Errorf("CheckRunner(%q) = %v", name, err)
+		}
+	}
+}
