@@ -224,7 +224,14 @@ func (c *compiler) compile() *Plan {
 		if pp.Commit == "" {
 			pp.Commit = p.Commit
 		}
-		c.steps(sp.Pipeline, c.root(s.scope, s.where+".pipeline"), s.live, &pp.Steps, &needs)
+		// As in melange, the steps of a subpackage whose if: is false are
+		// compiled and their needs join the environment; they only do not
+		// run.
+		out := &pp.Steps
+		if !s.live {
+			out = nil
+		}
+		c.steps(sp.Pipeline, c.root(s.scope, s.where+".pipeline"), true, out, &needs)
 		if s.live {
 			plan.Packages = append(plan.Packages, pp)
 		}
