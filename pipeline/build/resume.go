@@ -30,6 +30,8 @@ type resumeState struct {
 	Workspace string           `json:"workspace"`
 	OwnsWS    bool             `json:"owns-workspace,omitempty"`
 	Overlay   *sandbox.Overlay `json:"overlay,omitempty"`
+	WSOverlay *sandbox.Overlay `json:"workspace-overlay,omitempty"`
+	WSMount   string           `json:"workspace-mount,omitempty"`
 	// Package and Step index the failed step in the plan.
 	Package  int    `json:"package"`
 	Step     int    `json:"step"`
@@ -88,7 +90,7 @@ func keepForResume(opts *Options, plan *pipeline.Plan, ses *session, pkg int, er
 	}
 	abs, _ := filepath.Abs(opts.Recipe)
 	st := &resumeState{Recipe: abs, Arch: plan.Arch, RootKey: ses.rootKey, Scratch: ses.scratch, Guest: ses.guest,
-		Workspace: ses.workspace, OwnsWS: ses.ownsWS, Overlay: ses.overlay, Package: pkg, Step: se.Index,
+		Workspace: ses.workspace, OwnsWS: ses.ownsWS, Overlay: ses.overlay, WSOverlay: ses.wsOverlay, WSMount: ses.wsMount, Package: pkg, Step: se.Index,
 		StepName: se.Step, Line: se.Line, Done: stepsBefore(plan, pkg, se.Index), Sources: sources}
 	b, jerr := json.MarshalIndent(st, "", "  ")
 	if jerr != nil || os.MkdirAll(filepath.Dir(path), 0o755) != nil {
@@ -203,7 +205,7 @@ func resumeSession(ctx context.Context, opts *Options, env environment, st *resu
 		return nil, nil
 	}
 	return &session{scratch: st.Scratch, guest: st.Guest, workspace: st.Workspace, ownsWS: st.OwnsWS,
-		keep: opts.Keep, overlay: st.Overlay, packages: sel.Packages, log: opts.logger(), rootKey: st.RootKey, hit: true}, nil
+		keep: opts.Keep, overlay: st.Overlay, wsOverlay: st.WSOverlay, wsMount: st.WSMount, packages: sel.Packages, log: opts.logger(), rootKey: st.RootKey, hit: true}, nil
 }
 
 // from is the first step of package i to run: 0 on a fresh build, -1 for
@@ -216,4 +218,17 @@ func (st *resumeState) from(i int) int {
 		return -1
 	}
 	return st.Step
+}
+
+// keptMarker, in a scratch dir, says it was kept on purpose (--rm=false,
+// or for --resume): collectDead leaves it alone though its writer is gone.
+const keptMarker = ".pestle-kept"
+
+func markKept(dir string) {
+	_ = os.WriteFile(filepath.Join(dir, keptMarker), nil, 0o644)
+}
+
+func isKept(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, keptMarker))
+	return err == nil
 }

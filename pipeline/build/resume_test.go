@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,4 +105,17 @@ func ranFirst(t *testing.T, res *Result) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestCollectDeadLeavesKeptDirs(t *testing.T) {
+	parent := t.TempDir()
+	kept := filepath.Join(parent, scratchPrefix+strconv.Itoa(deadPid(t))+"-kept")
+	if err := os.MkdirAll(filepath.Join(kept, "workspace"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	markKept(kept)
+	collectDead(parent, scratchPrefix, slog.New(slog.DiscardHandler))
+	if _, err := os.Stat(filepath.Join(kept, "workspace")); err != nil {
+		t.Errorf("a dir kept for --resume was collected: %v", err)
+	}
 }

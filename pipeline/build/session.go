@@ -147,6 +147,9 @@ func (s *session) unoverlay(spec *sandbox.Spec) error {
 		s.overlay, spec.Overlay = nil, nil
 	}
 	if s.wsOverlay != nil {
+		if s.wsFilter == nil {
+			return errors.New("the kept workspace of the failed build is an overlay this machine cannot mount now: build without --resume")
+		}
 		if err := s.unoverlayWorkspace(); err != nil {
 			return err
 		}
@@ -162,6 +165,7 @@ func (s *session) close() {
 		s.started = false
 	}
 	if s.keep {
+		markKept(s.scratch)
 		return
 	}
 	if err := discard(s.scratch, s.log); err != nil {

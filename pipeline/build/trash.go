@@ -55,7 +55,7 @@ func collectDead(parent, prefix string, log *slog.Logger) {
 	}
 	trash := filepath.Join(parent, trashName)
 	for _, e := range ents {
-		if e.IsDir() && deadWriter(e.Name(), prefix) {
+		if e.IsDir() && deadWriter(e.Name(), prefix) && !isKept(filepath.Join(parent, e.Name())) {
 			log.Info("collecting what a build that ended early left behind", "dir", filepath.Join(parent, e.Name()))
 			if err := os.MkdirAll(trash, 0o700); err == nil {
 				_ = os.Rename(filepath.Join(parent, e.Name()), filepath.Join(trash, e.Name()))
