@@ -11,6 +11,17 @@ import (
 // to (the first of exec.Cmd.ExtraFiles).
 const statusFD = 3
 
+// lifeFD is the read end of a pipe whose only write end pestle holds (the
+// second of exec.Cmd.ExtraFiles). A watcher in the sandbox reads it and,
+// at end of file, that is when pestle is gone however it died, kills every
+// process of the sandbox. It closes the window bwrap's --die-with-parent
+// leaves open while the sandbox starts.
+const lifeFD = 4
+
+// watcher starts the watcher outside the step's job table (a bare wait in
+// the step does not wait for it) and closes the pipe in the step.
+const watcher = "( ( read -r _ <&4; kill -9 -1 ) & )\nexec 4<&-\n"
+
 // Args returns the bwrap arguments (without the program name) that run cmd
 // in a sandbox laid out by spec. It only looks at its inputs and at
 // whether the caller is root. Run passes the spec as Start completed it
@@ -146,6 +157,7 @@ func workDir(wd string) string {
 // ran to the end.
 func script(wd, body string, debug bool) string {
 	var s strings.Builder
+	s.WriteString(watcher)
 	s.WriteString("set -e\n")
 	s.WriteString("if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n")
 	s.WriteString("mkdir -p -- " + quote(wd) + "\n")
@@ -164,7 +176,7 @@ func script(wd, body string, debug bool) string {
 // interactiveScript opens a shell after a failed step: the failed script
 // goes into the shell's history file (on the sandbox's /tmp), then the
 // shell starts in the step's working directory.
-const interactiveScript = `printf '%s\n' "$1" > /tmp/.pestle_history
+const interactiveScript = watcher + `printf '%s\n' "$1" > /tmp/.pestle_history
 export HISTFILE=/tmp/.pestle_history
 mkdir -p -- "$2" && cd -- "$2"
 exec /bin/sh -i

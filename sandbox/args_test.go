@@ -200,7 +200,9 @@ func TestCapName(t *testing.T) {
 
 func TestScript(t *testing.T) {
 	got := script("/home/build/a b", "make", true)
-	want := "set -e\n" +
+	want := "( ( read -r _ <&4; kill -9 -1 ) & )\n" +
+		"exec 4<&-\n" +
+		"set -e\n" +
 		"if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n" +
 		"mkdir -p -- '/home/build/a b'\n" +
 		"cd -- '/home/build/a b'\n" +

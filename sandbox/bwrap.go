@@ -298,8 +298,15 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		statusR.Close()
+		statusW.Close()
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	defer lifeW.Close() // the sandbox's watcher kills it when this closes
 	c := exec.Command(bin, args...)
-	c.ExtraFiles = []*os.File{statusW}
+	c.ExtraFiles = []*os.File{statusW, lifeR}
 	c.WaitDelay = waitGone
 	tail := &tailBuffer{}
 	tty := -1
@@ -326,9 +333,11 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	if err != nil {
 		statusR.Close()
 		statusW.Close()
+		lifeR.Close()
 		return fmt.Errorf("sandbox: starting %s: %w", bin, err)
 	}
 	statusW.Close()
+	lifeR.Close()
 	st := readStatus(statusR)
 	defer st.close()
 	if tty >= 0 {

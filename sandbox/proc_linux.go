@@ -17,11 +17,17 @@ const (
 )
 
 // sysProcAttr puts bwrap in its own process group (so the whole group can
-// be killed) and kills it if the calling thread dies. With a terminal
-// descriptor, that group also becomes the terminal's foreground group, so
-// Ctrl-C in the interactive shell stays in the sandbox.
+// be killed). With a terminal descriptor, that group also becomes the
+// terminal's foreground group, so Ctrl-C in the interactive shell stays in
+// the sandbox.
+//
+// bwrap gets no parent-death signal: killed half-way through setting the
+// sandbox up, it can leave its child blocked for ever (before that child
+// has asked to die with it). Left alone, it finishes, and the watcher in
+// the sandbox (see lifeFD) then finds pestle gone and kills everything,
+// after which bwrap exits.
 func sysProcAttr(tty int) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	a := &syscall.SysProcAttr{Setpgid: true}
 	if tty >= 0 {
 		a.Foreground = true
 		a.Ctty = tty
