@@ -18,11 +18,17 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// stopSignals end a command the way Ctrl-C does: the context is
+// cancelled, running sandboxes are killed and scratch files removed.
+// SIGHUP (the terminal went away) and SIGQUIT (Ctrl-\) included: left to
+// Go's defaults they would end the process on the spot, leaving debris.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
 // run executes the command line args and returns the process's exit code:
-// 0, 1 for an error, 130 when interrupted (Ctrl-C or SIGTERM), or the code
-// a command asked for.
+// 0, 1 for an error, 130 when interrupted (one of stopSignals), or the
+// code a command asked for.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	stopProfile := startProfile()
 	defer stopProfile()
