@@ -41,8 +41,8 @@ func run(w io.Writer, dir, ratchet string, update bool, execBin string, verbose 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "one process each: %d recipes in %s (%s a recipe), %s in-process\n",
-			rep.Total, t.total.Round(1e6), t.per().Round(1e4), rep.Elapsed.Round(1e6))
+		fmt.Fprintf(w, "one process each: %d recipes in %s (%s a recipe; `%s version` alone: %s), %s in-process\n",
+			rep.Total, t.total.Round(1e6), t.per().Round(1e4), execBin, t.floor.Round(1e4), rep.Elapsed.Round(1e6))
 	}
 	if ratchet == "" {
 		return nil

@@ -74,3 +74,43 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("Environment = %v", got)
 	}
 }
+
+// The ratchet recorded in the repository must stay a number the check can
+// read, whether or not a corpus is at hand.
+func TestRepositoryRatchet(t *testing.T) {
+	n, err := readRatchet("../../testdata/compat-ratchet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 {
+		t.Errorf("testdata/compat-ratchet is %d; the corpus agreed on more", n)
+	}
+}
+
+func TestTimeProcesses(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	bin := filepath.Join(dir, "fake-pestle")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho \"$1 $2 $3\" >> "+log+"\n[ \"$1\" = version ] || exit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := timeProcesses(bin, "testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	compiles := 0
+	for _, l := range lines {
+		if l == "compile --arch x86_64" {
+			compiles++
+		}
+	}
+	// A failing compile counts like any other: the rate says which fail.
+	if tm.n != 3 || compiles != 3 || len(lines) != 3+200 || tm.floor <= 0 || tm.per() <= 0 {
+		t.Errorf("n=%d compiles=%d calls=%d floor=%v per=%v", tm.n, compiles, len(lines), tm.floor, tm.per())
+	}
+}
