@@ -137,7 +137,7 @@ func (x *extractor) commit(t *tmpFile, e Entry) error {
 	}
 	for k, v := range e.Xattrs {
 		if err := setXattr(t.f, k, v); err != nil {
-			x.log.Warn("could not set extended attribute", "file", e.Name, "xattr", k, "err", err)
+			x.xattrFailed(e.Name, k, err)
 		}
 	}
 	if err := t.f.Close(); err != nil {
@@ -258,4 +258,16 @@ func (x *extractor) finish() error {
 		}
 	}
 	return nil
+}
+
+// xattrFailed reports an extended attribute that could not be set. A file
+// capability (setcap) needs root: the warning says so, since without it
+// the program installed will lack the privilege it was packaged with.
+func (x *extractor) xattrFailed(name, attr string, err error) {
+	if attr == XattrCapability && !x.asRoot {
+		x.log.Warn("file capabilities not restored: setting security.capability needs root (CAP_SETFCAP); install as root to keep them",
+			"file", "/"+name, "err", err)
+		return
+	}
+	x.log.Warn("could not set extended attribute", "file", "/"+name, "xattr", attr, "err", err)
 }

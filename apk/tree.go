@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,8 @@ type treeWriter struct {
 	inodes map[[2]uint64]string // (dev, ino) of multiply-linked files -> first path
 	size   uint64
 	buf    []byte
+	// xattrsUsed counts the paths of opts.Xattrs met in the tree.
+	xattrsUsed int
 }
 
 func newTreeWriter(w io.Writer, opts WriteOptions) *treeWriter {
@@ -69,7 +72,30 @@ func (t *treeWriter) writeTree(root string) error {
 	if !st.IsDir() {
 		return invalid("", "%s is not a directory", root)
 	}
-	return t.walk(root, "")
+	if err := t.walk(root, ""); err != nil {
+		return err
+	}
+	if t.xattrsUsed < len(t.opts.Xattrs) {
+		return t.missingXattrPaths(root)
+	}
+	return nil
+}
+
+// missingXattrPaths names the first path given extended attributes that
+// is not a file or directory of the tree.
+func (t *treeWriter) missingXattrPaths(root string) error {
+	paths := make([]string, 0, len(t.opts.Xattrs))
+	for p := range t.opts.Xattrs {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
+		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+			return invalid(p, "extended attributes (e.g. setcap) are given for /%s, which is not a file or directory of the package; fix the path or install the file there", p)
+		}
+	}
+	return nil
 }
 
 func (t *treeWriter) walk(root, rel string) error {
@@ -190,6 +216,12 @@ func (t *treeWriter) xattrs(hdr *tar.Header, full string) error {
 	}
 	for k, v := range x {
 		hdr.PAXRecords[paxXattrPref+k] = v
+	}
+	if extra, ok := t.opts.Xattrs[hdr.Name]; ok {
+		for k, v := range extra {
+			hdr.PAXRecords[paxXattrPref+k] = v
+		}
+		t.xattrsUsed++
 	}
 	return nil
 }

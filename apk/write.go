@@ -30,6 +30,11 @@ type WriteOptions struct {
 	Scripts         map[string][]byte                                          // ".pre-install", ".post-install", ... ".trigger" (mode 0755)
 	ExtraControl    map[string][]byte                                          // other control files, e.g. ".melange.yaml" (mode 0644)
 	TempDir         string                                                     // where the data member is spooled (default os.TempDir())
+	// Xattrs are extended attributes to give files and directories of the
+	// tree, by path (relative, no leading slash), over those the files
+	// carry: e.g. security.capability from a recipe's setcap. A path that
+	// is not a file or directory of the tree is an error.
+	Xattrs map[string]map[string]string
 
 	dirSize func(entries int) uint64 // test seam: a directory's share of the installed size
 }

@@ -131,6 +131,9 @@ func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree st
 	if err := e.lintTree(ctx, pkg, tree); err != nil {
 		return nil, err
 	}
+	if err := checkSetcap(pkg, tree); err != nil {
+		return nil, err
+	}
 	if err := e.writeSBOM(pkg, info, tree); err != nil {
 		return nil, err
 	}
@@ -145,7 +148,12 @@ func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree str
 		return "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
 	}
 	path := filepath.Join(e.outDir, info.Filename())
-	err := apk.WriteFile(path, tree, info, apk.WriteOptions{
+	xattrs, err := setcapXattrs(pkg)
+	if err != nil {
+		return "", 0, err
+	}
+	err = apk.WriteFile(path, tree, info, apk.WriteOptions{
+		Xattrs:          xattrs,
 		SigningKey:      e.key,
 		KeyName:         e.keyName,
 		SourceDateEpoch: e.sde,

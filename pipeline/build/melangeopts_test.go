@@ -125,3 +125,52 @@ func TestGitHeadAndRunner(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildSetcap: setcap: puts security.capability on the file in the
+// package; a path the package lacks stops the build before anything is
+// written.
+func TestBuildSetcap(t *testing.T) {
+	needSandbox(t)
+	recipe := `package:
+  name: pinger
+  version: 1.0.0
+  epoch: 0
+  setcap:
+    - path: /usr/bin/pinger
+      add:
+        cap_net_raw: "+ep"
+      reason: sends ICMP echo requests
+environment:
+  contents:
+    packages: [busybox]
+pipeline:
+  - runs: mkdir -p ${{targets.destdir}}/usr/bin && printf '#!/bin/sh\n' > ${{targets.destdir}}/usr/bin/pinger && chmod 755 ${{targets.destdir}}/usr/bin/pinger
+`
+	tb := newTestBuild(t, recipe)
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	want, _ := apk.FileCapabilities(map[string]string{"cap_net_raw": "+ep"})
+	var got string
+	if _, err := apk.ReadFile(res.Packages[0].Path, apk.ReadOptions{AllowUntrusted: true, OnEntry: func(e apk.Entry) error {
+		if e.Name == "usr/bin/pinger" {
+			got = e.Xattrs[apk.XattrCapability]
+		}
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("usr/bin/pinger carries security.capability %x, want %x", got, want)
+	}
+
+	bad := newTestBuild(t, strings.Replace(recipe, "path: /usr/bin/pinger", "path: /usr/bin/ponger", 1))
+	_, err = bad.run(t)
+	if err == nil || !strings.Contains(err.Error(), "setcap: /usr/bin/ponger is not a regular file") {
+		t.Fatalf("error %v, want one naming the missing setcap path", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(bad.opts.OutDir, "*", "*.apk")); len(m) != 0 {
+		t.Errorf("a failed build wrote %v", m)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // Results is what --persist-lint-results writes for one package.
@@ -35,25 +37,8 @@ func WriteResults(dir string, r Results) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(out, ResultsFileName(r.Package, r.Version))
-	tmp, err := os.CreateTemp(out, ".lint-*.json")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
+	if err := fsutil.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	return path, os.Rename(tmp.Name(), path)
+	return path, nil
 }
