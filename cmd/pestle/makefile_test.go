@@ -115,19 +115,21 @@ func TestMakefileBuildCommandLines(t *testing.T) {
 	wolfiKey := "https://packages.wolfi.dev/os/wolfi-signing.rsa.pub"
 	common := func(arch string) build.Options {
 		return build.Options{
-			Recipe:       "iptables.yaml",
-			SigningKey:   "local-melange.rsa",
-			OutDir:       "./packages/",
-			SourceDir:    "./iptables/",
-			CacheDir:     "/tmp/melange-cache",
-			ApkCacheDir:  "/tmp/melange-cache",
-			Namespace:    "wolfi",
-			PipelineDirs: []string{"./pipelines/"},
-			EnvFiles:     []string{"build-" + arch + ".env", "build-common.env"},
-			Origin:       build.RecipeOrigin{RepoURL: "https://github.com/wolfi-dev/os", License: "Apache-2.0"},
-			Packages:     []string{"busybox"},
-			Keyring:      []string{"local-melange.rsa.pub", wolfiKey},
-			Repositories: []string{"/tmp/os/packages", "https://packages.wolfi.dev/os"},
+			EnvOptions: build.EnvOptions{
+				Recipe:       "iptables.yaml",
+				SourceDir:    "./iptables/",
+				CacheDir:     "/tmp/melange-cache",
+				ApkCacheDir:  "/tmp/melange-cache",
+				PipelineDirs: []string{"./pipelines/"},
+				EnvFiles:     []string{"build-" + arch + ".env", "build-common.env"},
+				Packages:     []string{"busybox"},
+				Keyring:      []string{"local-melange.rsa.pub", wolfiKey},
+				Repositories: []string{"/tmp/os/packages", "https://packages.wolfi.dev/os"},
+			},
+			SigningKey: "local-melange.rsa",
+			OutDir:     "./packages/",
+			Namespace:  "wolfi",
+			Origin:     build.RecipeOrigin{RepoURL: "https://github.com/wolfi-dev/os", License: "Apache-2.0"},
 		}
 	}
 	debug := common("x86_64")
@@ -164,7 +166,7 @@ func TestMakefileBuildCommandLines(t *testing.T) {
 
 func TestMakefileTestCommandLines(t *testing.T) {
 	cmds := makefileCommands(t)
-	want := build.Options{
+	want := build.Options{EnvOptions: build.EnvOptions{
 		Recipe:       "iptables.yaml",
 		SourceDir:    "./iptables/",
 		CacheDir:     "./melange-cache/",
@@ -173,7 +175,7 @@ func TestMakefileTestCommandLines(t *testing.T) {
 		Keyring:      []string{"local-melange.rsa.pub", "https://packages.wolfi.dev/os/wolfi-signing.rsa.pub"},
 		Repositories: []string{"/tmp/os/packages", "https://packages.wolfi.dev/os"},
 		Debug:        true,
-	}
+	}}
 	interactive := want
 	interactive.Interactive = true
 	for name, w := range map[string]build.Options{"test": want, "test-debug": interactive} {

@@ -74,7 +74,7 @@ func testArches(cmd *cobra.Command, o build.Options, only string, arches []strin
 }
 
 func testOne(cmd *cobra.Command, o build.Options, only string) error {
-	rep, err := build.Test(cmd.Context(), o, only)
+	rep, err := build.Test(cmd.Context(), build.TestOptions{EnvOptions: o.EnvOptions, Package: only})
 	if rep != nil && rep.Skipped != "" {
 		printf(cmd, "skipped: %s\n", rep.Skipped)
 		return nil

@@ -112,10 +112,12 @@ func e2eRun(t *testing.T, g *graph.Graph, tmp string) *Report {
 	sde := int64(0)
 	opts := Options{
 		Build: build.Options{
+			EnvOptions: build.EnvOptions{
+				Repositories: []string{repo}, Keyring: []string{pub},
+				ApkCacheDir: filepath.Join(tmp, "apkcache"), CacheDir: filepath.Join(tmp, "melange-cache"),
+				SourceDateEpoch: &sde,
+			},
 			OutDir: filepath.Join(tmp, "packages"), SigningKey: filepath.Join(tmp, "k.rsa"),
-			Repositories: []string{repo}, Keyring: []string{pub},
-			ApkCacheDir: filepath.Join(tmp, "apkcache"), CacheDir: filepath.Join(tmp, "melange-cache"),
-			SourceDateEpoch: &sde,
 		},
 		Jobs: 2, KeepGoing: true, LogDir: filepath.Join(tmp, "logs"), Version: "test",
 	}

@@ -96,7 +96,7 @@ func loadDir(t *testing.T, src string) *graph.Graph {
 func fakeRun(t *testing.T, g *graph.Graph, dir string, f *fake, mod func(*Options)) *Report {
 	t.Helper()
 	o := Options{
-		Build: build.Options{Arch: "x86_64", OutDir: filepath.Join(dir, "packages"), AllowUntrusted: true},
+		Build: build.Options{EnvOptions: build.EnvOptions{Arch: "x86_64", AllowUntrusted: true}, OutDir: filepath.Join(dir, "packages")},
 		Jobs:  1, LogDir: filepath.Join(dir, "logs"), Version: "test", build: f.build, inputs: f.inputs,
 	}
 	if mod != nil {
@@ -252,7 +252,7 @@ func TestOnly(t *testing.T) {
 	if !slices.Equal(f.built, []string{"c"}) {
 		t.Errorf("a whole run after --only a, --only b built %q, want only c", f.built)
 	}
-	_, err := Run(context.Background(), g, Options{Only: []string{"zz"}, Build: build.Options{AllowUntrusted: true}})
+	_, err := Run(context.Background(), g, Options{Only: []string{"zz"}, Build: build.Options{EnvOptions: build.EnvOptions{AllowUntrusted: true}}})
 	if err == nil || !strings.Contains(err.Error(), "zz") {
 		t.Errorf("--only zz: %v", err)
 	}

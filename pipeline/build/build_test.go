@@ -477,10 +477,10 @@ func TestTestPassesAndFails(t *testing.T) {
 	if _, err := tb.run(t); err != nil {
 		t.Fatalf("%v\n%s", err, tb.out.String())
 	}
-	topts := tb.opts
+	topts := TestOptions{EnvOptions: tb.opts.EnvOptions}
 	topts.Repositories = append(topts.Repositories, tb.opts.OutDir)
 	topts.Keyring = append(topts.Keyring, tb.opts.SigningKey+".pub")
-	rep, err := Test(t.Context(), topts, "")
+	rep, err := Test(t.Context(), topts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,11 +499,13 @@ func TestTestPassesAndFails(t *testing.T) {
 			}
 		}
 	}
-	only, err := Test(t.Context(), topts, "greeter")
+	topts.Package = "greeter"
+	only, err := Test(t.Context(), topts)
 	if err != nil || len(only.Results) != 1 || only.Failed() != 0 {
 		t.Fatalf("test of greeter only: %+v, %v", only, err)
 	}
-	if _, err := Test(t.Context(), topts, "nope"); !errors.Is(err, ErrNoTests) {
+	topts.Package = "nope"
+	if _, err := Test(t.Context(), topts); !errors.Is(err, ErrNoTests) {
 		t.Errorf("unknown package: %v, want ErrNoTests", err)
 	}
 }

@@ -125,14 +125,16 @@ func newTestBuild(t *testing.T, recipe string) *testBuild {
 	sde := int64(0)
 	tb := &testBuild{srcDir: src}
 	tb.opts = Options{
-		Recipe:          filepath.Join(src, "melange.yaml"),
-		OutDir:          filepath.Join(tmp, "packages"),
-		SigningKey:      key,
-		Repositories:    []string{repoDir},
-		Keyring:         []string{pub},
-		ApkCacheDir:     sharedCache(t),
-		CacheDir:        filepath.Join(tmp, "melange-cache"),
-		SourceDateEpoch: &sde,
+		EnvOptions: EnvOptions{
+			Recipe:          filepath.Join(src, "melange.yaml"),
+			Repositories:    []string{repoDir},
+			Keyring:         []string{pub},
+			ApkCacheDir:     sharedCache(t),
+			CacheDir:        filepath.Join(tmp, "melange-cache"),
+			SourceDateEpoch: &sde,
+		},
+		OutDir:     filepath.Join(tmp, "packages"),
+		SigningKey: key,
 	}
 	tb.opts.Stdout = &lockedWriter{w: &tb.out}
 	tb.opts.Stderr = tb.opts.Stdout

@@ -22,7 +22,7 @@ type Inputs struct {
 // does not target the architecture, the error wraps
 // pipeline.ErrArchNotTargeted.
 func ResolveInputs(ctx context.Context, opts Options) (*Inputs, error) {
-	plan, err := compile(&opts)
+	plan, err := compile(&opts.EnvOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // withTimeout bounds ctx by opts.Timeout (melange's --timeout).
-func (o *Options) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+func (o *EnvOptions) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if o.Timeout <= 0 {
 		return ctx, func() {}
 	}
@@ -16,7 +16,7 @@ func (o *Options) withTimeout(ctx context.Context) (context.Context, context.Can
 }
 
 // timeoutError names --timeout when it is why err happened.
-func (o *Options) timeoutError(ctx context.Context, err error) error {
+func (o *EnvOptions) timeoutError(ctx context.Context, err error) error {
 	if o.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w (--timeout %s reached; raise it or pass --timeout 0)", err, o.Timeout)
 	}
@@ -27,7 +27,7 @@ func (o *Options) timeoutError(ctx context.Context, err error) error {
 // not applied, and why. pestle does not place the sandbox in a cgroup of
 // its own yet, so --cpu and --memory are reported rather than enforced;
 // --cpumodel and --disk only mean something to melange's QEMU runner.
-func (o *Options) warnResources(log *slog.Logger) {
+func (o *EnvOptions) warnResources(log *slog.Logger) {
 	r := o.Resources
 	if r.CPU != "" || r.Memory != "" {
 		log.Warn("--cpu/--memory are not enforced: the sandbox is not given a cgroup v2 limit here; the build uses the host's CPUs and memory",

@@ -12,32 +12,28 @@ import (
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
-// Options describe one build. The zero value of every field but Recipe is a
-// sane default (see each field).
-type Options struct {
+// EnvOptions are the settings build and test share: the recipe, and
+// the environment it runs in (repositories, caches, workspace, sandbox,
+// output streams). The zero value of every field but Recipe is a sane
+// default (see each field).
+type EnvOptions struct {
 	// Recipe is the path of the melange YAML recipe.
 	Recipe string
 	// Arch is the target architecture (x86_64, aarch64 or their amd64,
 	// arm64 aliases); empty means the host's.
 	Arch string
-	// OutDir receives <arch>/<name>-<version>.apk and the index; "packages"
-	// when empty.
-	OutDir string
-	// SigningKey is the private key file that signs packages and index;
-	// empty means unsigned.
-	SigningKey string
 	// Repositories, Keyring and Packages are appended to the recipe's
-	// environment.contents (the -r, -k and --package-append flags).
+	// environment.contents (build: -r, -k, --package-append; test: the
+	// test environment's, with --test-package-append).
 	Repositories, Keyring, Packages []string
 	// AllowUntrusted accepts unsigned or untrusted repository indexes.
 	AllowUntrusted bool
-	// SourceDir is copied into the workspace; empty means the recipe's
-	// folder. .melangeignore patterns in it are honoured.
+	// SourceDir is copied into the workspace; .melangeignore patterns in
+	// it are honoured. Empty means the recipe's folder for a build and
+	// nothing for a test.
 	SourceDir string
-	// EmptyWorkspace skips copying SourceDir.
-	EmptyWorkspace bool
-	// WorkspaceDir holds the workspace (<dir>/<arch>); empty means a
-	// temporary directory.
+	// WorkspaceDir holds the workspace (<dir>/<arch> for a build,
+	// <dir>/test-<package> for a test); empty means a temporary directory.
 	WorkspaceDir string
 	// CacheDir is mounted at /var/cache/melange when it exists; empty
 	// means ./melange-cache.
@@ -52,29 +48,18 @@ type Options struct {
 	PipelineDirs []string
 	VarsFile     string
 	BuildOptions []string
-	// LintRequire and LintWarn replace the default lists of linters that
-	// fail the build and that only warn (nil: the defaults).
-	LintRequire, LintWarn []string
 	// Network shares the host network with the sandbox.
 	Network bool
 	// Debug traces each shell command (set -x).
 	Debug bool
 	// Interactive drops into a shell in the sandbox when a step fails.
 	Interactive bool
-	// Resume continues the last failed build of Recipe from the step that
-	// failed, in its kept workspace and guest root, unless the recipe
-	// changed before that step or the environment resolves differently
-	// (then the build starts afresh and the log says why).
-	Resume bool
 	// Keep leaves the workspace and guest root behind (--rm=false).
 	Keep bool
-	// NoIndex skips updating APKINDEX.tar.gz (--generate-index=false).
-	NoIndex bool
-	// SourceDateEpoch is every mtime in the packages and the index; nil
-	// means $SOURCE_DATE_EPOCH, or 0 when that is unset.
+	// SourceDateEpoch is every mtime in the packages and the index, and
+	// SOURCE_DATE_EPOCH in the steps; nil means $SOURCE_DATE_EPOCH, or 0
+	// when that is unset.
 	SourceDateEpoch *int64
-	// Namespace is written as the packages' maintainer field when set.
-	Namespace string
 	// Logger receives one line per phase and per step; nil discards.
 	Logger *slog.Logger
 	// Stdout and Stderr receive the steps' output (nil discards); Stdin
@@ -94,14 +79,47 @@ type Options struct {
 	Timeout time.Duration
 	// Resources asks for CPU and memory limits (see limits.go).
 	Resources pipeline.Resources
+	// LibcFlavor is the libc part of ${{host.triplet.*}} ("gnu" when empty).
+	LibcFlavor string
+}
+
+// Options describe one build: the shared environment and what only a
+// build has (output, signing, linting, index, resume).
+type Options struct {
+	EnvOptions
+	// OutDir receives <arch>/<name>-<version>.apk and the index; "packages"
+	// when empty.
+	OutDir string
+	// SigningKey is the private key file that signs packages and index;
+	// empty means unsigned.
+	SigningKey string
+	// EmptyWorkspace skips copying SourceDir.
+	EmptyWorkspace bool
+	// LintRequire and LintWarn replace the default lists of linters that
+	// fail the build and that only warn (nil: the defaults).
+	LintRequire, LintWarn []string
+	// Resume continues the last failed build of Recipe from the step that
+	// failed, in its kept workspace and guest root, unless the recipe
+	// changed before that step or the environment resolves differently
+	// (then the build starts afresh and the log says why).
+	Resume bool
+	// NoIndex skips updating APKINDEX.tar.gz (--generate-index=false).
+	NoIndex bool
+	// Namespace is written as the packages' maintainer field when set.
+	Namespace string
 	// Origin is where the recipe comes from, for .PKGINFO and the SBOM.
 	Origin RecipeOrigin
 	// StripOriginName writes each package's own name as its origin.
 	StripOriginName bool
 	// Records asks for melange's side files (see records.go).
 	Records Records
-	// LibcFlavor is the libc part of ${{host.triplet.*}} ("gnu" when empty).
-	LibcFlavor string
+}
+
+// TestOptions describe one run of a recipe's tests.
+type TestOptions struct {
+	EnvOptions
+	// Package, when set, tests only that package (or subpackage).
+	Package string
 }
 
 func (o *Options) outDir() string {
@@ -111,14 +129,14 @@ func (o *Options) outDir() string {
 	return o.OutDir
 }
 
-func (o *Options) cacheDir() string {
+func (o *EnvOptions) cacheDir() string {
 	if o.CacheDir == "" {
 		return "melange-cache"
 	}
 	return o.CacheDir
 }
 
-func (o *Options) apkCacheDir() (string, error) {
+func (o *EnvOptions) apkCacheDir() (string, error) {
 	if o.ApkCacheDir != "" {
 		return o.ApkCacheDir, nil
 	}
@@ -129,7 +147,7 @@ func (o *Options) apkCacheDir() (string, error) {
 	return filepath.Join(base, "pestle"), nil
 }
 
-func (o *Options) sourceDateEpoch() (int64, error) {
+func (o *EnvOptions) sourceDateEpoch() (int64, error) {
 	if o.SourceDateEpoch != nil {
 		return *o.SourceDateEpoch, nil
 	}
@@ -149,7 +167,7 @@ func (e *envError) Error() string {
 	return "SOURCE_DATE_EPOCH=" + strconv.Quote(e.v) + " is not a whole number of seconds (unset it or set e.g. SOURCE_DATE_EPOCH=$(date +%s))"
 }
 
-func (o *Options) logger() *slog.Logger {
+func (o *EnvOptions) logger() *slog.Logger {
 	if o.Logger != nil {
 		return o.Logger
 	}

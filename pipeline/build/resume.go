@@ -169,7 +169,7 @@ func openOrResume(ctx context.Context, opts *Options, plan *pipeline.Plan) (*ses
 		if st != nil {
 			dropResume(opts, plan.Arch, st)
 		}
-		ses, err := openSession(ctx, opts, env, plan.Arch)
+		ses, err := openSession(ctx, &opts.EnvOptions, env, plan.Arch)
 		return ses, nil, err
 	}
 	log := opts.logger()
@@ -186,7 +186,7 @@ func openOrResume(ctx context.Context, opts *Options, plan *pipeline.Plan) (*ses
 	}
 	log.Warn("cannot resume: building afresh", "why", why)
 	dropResume(opts, plan.Arch, st)
-	ses, err := openSession(ctx, opts, env, plan.Arch)
+	ses, err := openSession(ctx, &opts.EnvOptions, env, plan.Arch)
 	return ses, nil, err
 }
 

@@ -42,7 +42,7 @@ type session struct {
 // openSession resolves env, makes (or reuses) the cached guest root, copies
 // it for this run, and prepares an empty workspace. The runner is not
 // started yet: see start.
-func openSession(ctx context.Context, opts *Options, env environment, wsName string) (*session, error) {
+func openSession(ctx context.Context, opts *EnvOptions, env environment, wsName string) (*session, error) {
 	log := opts.logger()
 	apkCache, err := opts.apkCacheDir()
 	if err != nil {
@@ -96,7 +96,7 @@ func openSession(ctx context.Context, opts *Options, env environment, wsName str
 }
 
 // start starts the runner (opts.Runner or bubblewrap) over the session.
-func (s *session) start(ctx context.Context, opts *Options, plan *pipeline.Plan, env map[string]string, sde int64) error {
+func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, env map[string]string, sde int64) error {
 	s.runner = opts.Runner
 	if s.runner == nil {
 		s.runner = sandbox.NewBwrap(sandbox.WithLogger(s.log))
@@ -179,7 +179,7 @@ func (s *session) close() {
 }
 
 // preflight checks the sandbox can run arch, unless a runner was given.
-func preflight(ctx context.Context, opts *Options, arch string) error {
+func preflight(ctx context.Context, opts *EnvOptions, arch string) error {
 	if opts.Runner != nil {
 		return nil
 	}
@@ -195,7 +195,7 @@ func joined(a, b []string) []string {
 
 // diagnose turns a sandbox that could not be set up into the reason and
 // its fix, found by the full preflight check.
-func diagnose(ctx context.Context, opts *Options, arch string, err error) error {
+func diagnose(ctx context.Context, opts *EnvOptions, arch string, err error) error {
 	var se *sandbox.SetupError
 	if opts.Runner != nil || !errors.As(err, &se) {
 		return err

@@ -100,7 +100,7 @@ type stepRunner struct {
 	sb        sandbox.Runner
 	workspace string
 	srcOpts   source.Options
-	opts      *Options
+	opts      *EnvOptions
 	sources   []Source
 }
 

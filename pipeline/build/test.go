@@ -42,13 +42,13 @@ func (r *TestReport) Failed() int {
 var ErrNoTests = errors.New("no test")
 
 // Test runs the test: pipelines of the recipe in opts.Recipe: for the main
-// package and each subpackage with one (or only the package named only), a
-// fresh guest holding the package under test, installed from the
-// repositories (opts.Repositories, usually ./packages), plus its
-// test.environment, then the test steps in the sandbox. A failing test is
-// reported in its PackageTest; the error is for problems that stop every
-// test (a bad recipe, a broken sandbox).
-func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
+// package and each subpackage with one (or only opts.Package), a fresh
+// guest holding the package under test, installed from the repositories
+// (opts.Repositories, usually ./packages), plus its test.environment, then
+// the test steps in the sandbox. A failing test is reported in its
+// PackageTest; the error is for problems that stop every test (a bad
+// recipe, a broken sandbox).
+func Test(ctx context.Context, opts TestOptions) (*TestReport, error) {
 	log := opts.logger()
 	sde, err := opts.sourceDateEpoch()
 	if err != nil {
@@ -57,33 +57,25 @@ func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
 	ctx, cancel := opts.withTimeout(ctx)
 	defer cancel()
 	opts.warnResources(log)
-	plan, err := compile(&opts)
+	plan, err := compile(&opts.EnvOptions)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {
 		return &TestReport{Skipped: err.Error()}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	report := &TestReport{Arch: plan.Arch}
-	var tests []pipeline.TestPlan
-	for _, tp := range plan.Tests {
-		if only == "" || tp.Package == only {
-			tests = append(tests, tp)
-		}
-	}
-	if len(tests) == 0 {
-		if only != "" {
-			return nil, fmt.Errorf("%w for package %s in %s: add a test: section to it", ErrNoTests, only, opts.Recipe)
-		}
-		return nil, fmt.Errorf("%w in %s: add a test: section to the package or a subpackage", ErrNoTests, opts.Recipe)
-	}
-	if err := preflight(ctx, &opts, plan.Arch); err != nil {
+	tests, err := selectTests(plan, opts.Recipe, opts.Package)
+	if err != nil {
 		return nil, err
 	}
+	if err := preflight(ctx, &opts.EnvOptions, plan.Arch); err != nil {
+		return nil, err
+	}
+	report := &TestReport{Arch: plan.Arch}
 	for _, tp := range tests {
 		start := time.Now()
 		log.Info("testing", "package", tp.Package, "steps", len(tp.Steps))
-		err := testOne(ctx, &opts, plan, tp, sde)
+		err := testOne(ctx, &opts.EnvOptions, plan, tp, sde)
 		report.Results = append(report.Results, PackageTest{Package: tp.Package, Err: err, Duration: time.Since(start)})
 		if ctx.Err() != nil {
 			return report, ctx.Err()
@@ -92,7 +84,28 @@ func Test(ctx context.Context, opts Options, only string) (*TestReport, error) {
 	return report, nil
 }
 
-func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipeline.TestPlan, sde int64) error {
+// selectTests returns the test plans of plan to run: every one, or only
+// the one of package only.
+func selectTests(plan *pipeline.Plan, recipe, only string) ([]pipeline.TestPlan, error) {
+	var tests []pipeline.TestPlan
+	for _, tp := range plan.Tests {
+		if only == "" || tp.Package == only {
+			tests = append(tests, tp)
+		}
+	}
+	if len(tests) > 0 {
+		return tests, nil
+	}
+	if only != "" {
+		return nil, fmt.Errorf("%w for package %s in %s: add a test: section to it", ErrNoTests, only, recipe)
+	}
+	return nil, fmt.Errorf("%w in %s: add a test: section to the package or a subpackage", ErrNoTests, recipe)
+}
+
+// testOne runs the test of one package: the environment (the package
+// under test and its test environment), the workspace (a copy of
+// SourceDir, if any) and the steps.
+func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipeline.TestPlan, sde int64) error {
 	env := environment{
 		Arch:           plan.Arch,
 		Repositories:   joined(tp.Environment.Repositories, opts.Repositories),
@@ -107,7 +120,7 @@ func testOne(ctx context.Context, opts *Options, plan *pipeline.Plan, tp pipelin
 	}
 	defer ses.close()
 	if opts.SourceDir != "" {
-		f, err := newSourceFilter(opts.SourceDir, newSecrets(opts.SigningKey, ses.log), ses.workspace, ses.scratch)
+		f, err := newSourceFilter(opts.SourceDir, newSecrets("", ses.log), ses.workspace, ses.scratch)
 		if err != nil {
 			return err
 		}

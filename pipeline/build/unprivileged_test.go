@@ -99,11 +99,13 @@ func unprivilegedBuild(dir string) {
 	var out strings.Builder
 	sde := int64(0)
 	opts := Options{
-		Recipe: filepath.Join(dir, "melange.yaml"), OutDir: filepath.Join(dir, "packages"),
-		SigningKey: key, Repositories: []string{filepath.Join(dir, "repo")},
-		Keyring: []string{filepath.Join(dir, "base.rsa.pub")}, ApkCacheDir: filepath.Join(dir, "cache"),
-		CacheDir: filepath.Join(dir, "melange-cache"), SourceDateEpoch: &sde,
-		Stdout: &lockedWriter{w: &out}, Stderr: &lockedWriter{w: &out},
+		EnvOptions: EnvOptions{
+			Recipe: filepath.Join(dir, "melange.yaml"), Repositories: []string{filepath.Join(dir, "repo")},
+			Keyring: []string{filepath.Join(dir, "base.rsa.pub")}, ApkCacheDir: filepath.Join(dir, "cache"),
+			CacheDir: filepath.Join(dir, "melange-cache"), SourceDateEpoch: &sde,
+			Stdout: &lockedWriter{w: &out}, Stderr: &lockedWriter{w: &out},
+		},
+		OutDir: filepath.Join(dir, "packages"), SigningKey: key,
 	}
 	res, err := Build(context.Background(), opts)
 	if err != nil {
@@ -113,9 +115,10 @@ func unprivilegedBuild(dir string) {
 		fail("package: %v", err)
 	}
 	fmt.Printf("build ok: %s\n", filepath.Base(res.Packages[0].Path))
-	opts.Repositories = append(opts.Repositories, opts.OutDir)
-	opts.Keyring = append(opts.Keyring, key+".pub")
-	rep, err := Test(context.Background(), opts, "greeter")
+	topts := TestOptions{EnvOptions: opts.EnvOptions, Package: "greeter"}
+	topts.Repositories = append(topts.Repositories, opts.OutDir)
+	topts.Keyring = append(topts.Keyring, key+".pub")
+	rep, err := Test(context.Background(), topts)
 	if err != nil || rep.Failed() != 0 {
 		fail("test: %v %+v\n%s", err, rep, out.String())
 	}

@@ -68,38 +68,10 @@ func (s *session) unoverlayWorkspace() error {
 // The dirs it makes on the way get the source dir's modes, owners and
 // times.
 func (f *sourceFilter) hide(upper string) error {
-	var rels []string
-	for abs := range f.skip {
-		rel, err := filepath.Rel(f.src, abs)
-		if err != nil || !filepath.IsLocal(rel) {
-			continue
-		}
-		if _, err := os.Lstat(abs); err == nil {
-			rels = append(rels, rel)
-		}
+	rels, err := f.hidden()
+	if err != nil {
+		return err
 	}
-	if len(f.ig.patterns) > 0 || f.sec != nil {
-		// Ignore patterns and private keys need a walk.
-		err := filepath.WalkDir(f.src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(f.src, p)
-			if rel == "." || !f.leftOut(rel, d) {
-				return nil
-			}
-			rels = append(rels, rel)
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	slices.Sort(rels)
-	rels = slices.Compact(rels)
 	// The output dir is made by the host: an opaque dir rather than a
 	// whiteout hides the source dir's one.
 	hideOut := slices.Contains(rels, outputDir)
@@ -147,6 +119,44 @@ func (f *sourceFilter) hide(upper string) error {
 		}
 	}
 	return nil
+}
+
+// hidden lists the paths of the source dir, relative to it, that stay out
+// of the workspace: those excluded by name, and those the ignore patterns
+// or the private-key check leave out (found by a walk). Sorted, once each.
+func (f *sourceFilter) hidden() ([]string, error) {
+	var rels []string
+	for abs := range f.skip {
+		rel, err := filepath.Rel(f.src, abs)
+		if err != nil || !filepath.IsLocal(rel) {
+			continue
+		}
+		if _, err := os.Lstat(abs); err == nil {
+			rels = append(rels, rel)
+		}
+	}
+	if len(f.ig.patterns) > 0 || f.sec != nil {
+		// Ignore patterns and private keys need a walk.
+		err := filepath.WalkDir(f.src, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(f.src, p)
+			if rel == "." || !f.leftOut(rel, d) {
+				return nil
+			}
+			rels = append(rels, rel)
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(rels)
+	return slices.Compact(rels), nil
 }
 
 // parents lists the dirs above rel, outermost first ("a/b/c" -> a, a/b).
