@@ -64,6 +64,12 @@ var argsCases = []struct {
 		},
 	},
 	{
+		name: "entered-netns",
+		euid: 1001,
+		spec: Spec{Root: "/b/root", Workspace: "/b/ws", EnterNet: []string{"/usr/bin/nsenter", "--net=/proc/1/fd/7", "--"}},
+		cmd:  Command{Script: "wget http://example.org/"},
+	},
+	{
 		name: "interactive-shell",
 		euid: 0,
 		spec: Spec{Root: "/b/root", Workspace: "/b/ws"},
@@ -104,8 +110,11 @@ func TestArgsRules(t *testing.T) {
 				t.Errorf("%s: args lack %q", c.name, strings.TrimSpace(must))
 			}
 		}
-		if got := strings.Contains(s, " --unshare-net "); got == c.spec.Network {
-			t.Errorf("%s: --unshare-net present=%v with Network=%v", c.name, got, c.spec.Network)
+		if got, want := strings.Contains(s, " --unshare-net "), !c.spec.Network && c.spec.EnterNet == nil; got != want {
+			t.Errorf("%s: --unshare-net present=%v with Network=%v EnterNet=%v", c.name, got, c.spec.Network, c.spec.EnterNet)
+		}
+		if strings.Contains(s, "nsenter") {
+			t.Errorf("%s: the nsenter prefix is not a bwrap argument", c.name)
 		}
 		userns := strings.Contains(s, " --unshare-user ")
 		if want := c.euid != 0 || c.spec.RunAs != nil; userns != want {

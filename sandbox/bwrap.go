@@ -129,6 +129,7 @@ func (b *Bwrap) Start(ctx context.Context, spec Spec) error {
 	spec.Mounts = slices.Clone(spec.Mounts)
 	spec.CapAdd = slices.Clone(spec.CapAdd)
 	spec.CapDrop = slices.Clone(spec.CapDrop)
+	spec.EnterNet = slices.Clone(spec.EnterNet)
 	if spec.RunAs != nil {
 		u := *spec.RunAs
 		spec.RunAs = &u
@@ -306,6 +307,9 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	}
 	defer lifeW.Close() // the sandbox's watcher kills it when this closes
 	c := exec.Command(bin, args...)
+	if len(spec.EnterNet) > 0 && !spec.Network {
+		c = exec.Command(spec.EnterNet[0], append(append(spec.EnterNet[1:len(spec.EnterNet):len(spec.EnterNet)], bin), args...)...)
+	}
 	c.ExtraFiles = []*os.File{statusW, lifeR}
 	c.WaitDelay = waitGone
 	tail := &tailBuffer{}

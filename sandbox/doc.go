@@ -25,7 +25,8 @@
 // points (home/build, proc, dev, tmp, sys, var/cache/melange) in it.
 //
 // Isolation: new PID, IPC, UTS and network namespaces (the network is shared
-// with the host only when Spec.Network is set), a new session, the host
+// with the host only when Spec.Network is set, and with a namespace of the
+// caller's, entered through Spec.EnterNet, when that is set), a new session, the host
 // environment cleared, and the sandbox dies with its parent. As root the
 // steps run as root; otherwise, or when Spec.RunAs is set, they run in a
 // user namespace as uid/gid 1000 (or RunAs).

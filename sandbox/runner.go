@@ -82,6 +82,11 @@ type Spec struct {
 	// Network shares the host's network with the sandbox (and its
 	// /etc/resolv.conf). Off by default: the sandbox only has a loopback.
 	Network bool
+	// EnterNet, when set, is a command prefix that enters an existing
+	// network namespace (see sandbox/netns): bwrap runs through it and
+	// the steps share that namespace instead of getting a fresh one.
+	// Ignored with Network.
+	EnterNet []string
 	// RunAs is the user steps run as (environment.accounts.run-as).
 	// Nil means root when the caller is root, uid/gid 1000 otherwise.
 	RunAs *User

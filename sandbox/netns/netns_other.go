@@ -1,0 +1,26 @@
+//go:build !linux
+
+package netns
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+)
+
+// NS is a network namespace with a listener on its loopback (Linux only).
+type NS struct {
+	Listener net.Listener
+	Addr     string
+}
+
+// New fails off Linux.
+func New(addr string) (*NS, error) {
+	return nil, fmt.Errorf("netns: %w: network namespaces need Linux, this is %s", ErrUnavailable, runtime.GOOS)
+}
+
+// Enter is empty off Linux.
+func (ns *NS) Enter() []string { return nil }
+
+// Close does nothing off Linux.
+func (ns *NS) Close() error { return nil }

@@ -1,0 +1,118 @@
+package netns
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// need skips outside CI when busybox or nsenter is missing.
+func need(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"/bin/busybox", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is missing; CI must install it", tool)
+			}
+			t.Skipf("SKIPPING: %s is not installed (this test runs in CI)", tool)
+		}
+	}
+}
+
+// inside runs busybox with args inside ns and returns its output.
+func inside(t *testing.T, ns *NS, args ...string) string {
+	t.Helper()
+	argv := append(ns.Enter(), append([]string{"/bin/busybox"}, args...)...)
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", argv, err, out)
+	}
+	return string(out)
+}
+
+func checkNamespace(t *testing.T) {
+	ns, err := New("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello from the host side")
+	})}
+	go srv.Serve(ns.Listener)
+	defer srv.Close()
+
+	if got := inside(t, ns, "wget", "-q", "-O-", "http://"+ns.Addr+"/"); got != "hello from the host side" {
+		t.Errorf("wget inside the namespace got %q", got)
+	}
+	dev := inside(t, ns, "cat", "/proc/net/dev")
+	var ifaces []string
+	for _, line := range strings.Split(dev, "\n")[2:] {
+		if name, _, ok := strings.Cut(line, ":"); ok {
+			ifaces = append(ifaces, strings.TrimSpace(name))
+		}
+	}
+	if strings.Join(ifaces, ",") != "lo" {
+		t.Errorf("namespace has interfaces %v, want only lo", ifaces)
+	}
+	// Nothing else listens on the namespace's loopback.
+	argv := append(ns.Enter(), "/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:1/")
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err == nil {
+		t.Errorf("reached port 1 inside the namespace: %s", out)
+	}
+}
+
+func TestNamespaceReachesListenerOnly(t *testing.T) {
+	need(t)
+	checkNamespace(t)
+}
+
+const asUserEnv = "PESTLE_NETNS_TEST_AS_USER"
+
+// TestNamespaceAsUnprivilegedUser runs the same check as nobody, through a
+// user namespace. Run as root, the test binary re-runs itself as nobody.
+func TestNamespaceAsUnprivilegedUser(t *testing.T) {
+	need(t)
+	if os.Getenv(asUserEnv) != "" {
+		if os.Geteuid() == 0 {
+			t.Fatal("still root")
+		}
+		checkNamespace(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPING: re-running as nobody needs root; this run is unprivileged, the other test covers it")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "pestle-netns-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "netns.test")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(bin, "-test.run=^TestNamespaceAsUnprivilegedUser$", "-test.count=1", "-test.v")
+	c.Env = append(os.Environ(), asUserEnv+"=1", "HOME="+dir)
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := c.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
