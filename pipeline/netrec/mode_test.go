@@ -1,0 +1,38 @@
+package netrec
+
+import "testing"
+
+func TestParseMode(t *testing.T) {
+	for in, want := range map[string]Mode{"": Record, "record": Record, "replay": Replay, "off": Off, "host": Host} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseMode("on"); err == nil {
+		t.Error("ParseMode(on) succeeded")
+	}
+}
+
+func TestAllow(t *testing.T) {
+	a, err := ParseAllow([]string{"proxy.golang.org", "*.Example.com", "files.test:8080", " "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for hostport, want := range map[string]bool{
+		"proxy.golang.org:443": true, "PROXY.golang.org.:80": true, "sum.golang.org:443": false,
+		"a.example.com:443": true, "a.b.example.com:80": true, "example.com:443": false, "badexample.com:443": false,
+		"files.test:8080": true, "files.test:80": false,
+	} {
+		if got := a.Allows(hostport); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", hostport, got, want)
+		}
+	}
+	if !Allow(nil).Allows("anything:1") {
+		t.Error("an empty list must allow every host")
+	}
+	for _, bad := range []string{"https://x.org", "x.org/path", "*.", "x:port", "a*.b"} {
+		if _, err := ParseAllow([]string{bad}); err == nil {
+			t.Errorf("ParseAllow(%q) succeeded", bad)
+		}
+	}
+}

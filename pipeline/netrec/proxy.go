@@ -1,0 +1,503 @@
+package netrec
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Upstream is how the proxy reaches servers.
+type Upstream struct {
+	// Dial opens connections to servers; nil means the host's resolver
+	// and network. Tests point host names at local servers with it.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// RootCAs are the authorities upstream TLS is checked against; nil
+	// means the host's trust store.
+	RootCAs *x509.CertPool
+}
+
+// Config configures a Proxy.
+type Config struct {
+	// Mode is Record or Replay.
+	Mode Mode
+	// Allow limits the hosts reached; empty allows every host.
+	Allow Allow
+	// Lock is what Replay serves, LockPath where it was read (for
+	// messages). A nil Lock in Replay serves nothing.
+	Lock     *Lock
+	LockPath string
+	// CacheDir keeps response bodies by sha256; empty keeps none (and
+	// Replay then fetches every body again, verifying it).
+	CacheDir string
+	// Upstream replaces how servers are reached; nil uses the host's
+	// resolver, network and trust store.
+	Upstream *Upstream
+	// Logger gets one debug line per exchange; nil discards.
+	Logger *slog.Logger
+}
+
+// Refusal is a request the proxy did not serve, and why.
+type Refusal struct {
+	Host    string // host:port asked for
+	URL     string // "" for a refused tunnel
+	Message string // what the step was told
+}
+
+// Proxy is a recording HTTP(S) proxy for one build.
+type Proxy struct {
+	cfg       Config
+	ca        *authority
+	transport *http.Transport
+	store     store
+	replay    map[string]Entry
+	outer     *http.Server
+	inner     *http.Server
+	tunnels   *tunnelQueue
+	log       *slog.Logger
+
+	mu       sync.Mutex
+	entries  []Entry
+	requests int
+	bytes    int64
+	hosts    map[string]bool
+	refusals []Refusal
+}
+
+// New makes a proxy and its certificate authority. Serve starts it.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Mode != Record && cfg.Mode != Replay {
+		return nil, fmt.Errorf("netrec: the proxy serves modes record and replay, not %q", cfg.Mode)
+	}
+	ca, err := newAuthority(time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("netrec: making the build's certificate authority: %w", err)
+	}
+	p := &Proxy{cfg: cfg, ca: ca, store: store{dir: cfg.CacheDir}, hosts: map[string]bool{},
+		tunnels: &tunnelQueue{ch: make(chan net.Conn), done: make(chan struct{})}, log: cfg.Logger}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	up := cfg.Upstream
+	if up == nil {
+		up = &Upstream{}
+	}
+	dial := up.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	p.transport = &http.Transport{
+		DialContext: dial, TLSClientConfig: &tls.Config{RootCAs: up.RootCAs},
+		DisableCompression: true, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16,
+		IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 30 * time.Second,
+	}
+	if cfg.Mode == Replay {
+		p.replay = map[string]Entry{}
+		if cfg.Lock != nil {
+			for _, e := range cfg.Lock.Requests {
+				if _, dup := p.replay[e.Method+" "+e.URL]; !dup {
+					p.replay[e.Method+" "+e.URL] = e
+				}
+			}
+		}
+	}
+	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveProxy), ReadHeaderTimeout: time.Minute, ErrorLog: quietLog()}
+	p.inner = &http.Server{Handler: http.HandlerFunc(p.serveTunnel), ReadHeaderTimeout: time.Minute, ErrorLog: quietLog(),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, targetKey{}, c.(*tunnelConn).target)
+		}}
+	return p, nil
+}
+
+// CACert is the PEM certificate of the build's authority, for the guest.
+func (p *Proxy) CACert() []byte { return p.ca.PEM() }
+
+// Serve answers the connections of l until Close.
+func (p *Proxy) Serve(l net.Listener) {
+	go p.outer.Serve(l)
+	go p.inner.Serve(p.tunnels)
+}
+
+// Close stops the proxy and closes every connection.
+func (p *Proxy) Close() error {
+	err := p.outer.Close()
+	p.tunnels.close()
+	err = errors.Join(err, p.inner.Close())
+	p.transport.CloseIdleConnections()
+	return err
+}
+
+// Entries are the exchanges so far, sorted, without duplicates.
+func (p *Proxy) Entries() []Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return sortEntries(p.entries)
+}
+
+// Refusals are the requests refused so far, in order.
+func (p *Proxy) Refusals() []Refusal {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Refusal(nil), p.refusals...)
+}
+
+// Summary is one line about the traffic so far, e.g. "network: 37
+// requests to 3 hosts, 12.4 MiB".
+func (p *Proxy) Summary() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := fmt.Sprintf("network: %d request%s to %d host%s, %s", p.requests, plural(p.requests), len(p.hosts), plural(len(p.hosts)), HumanBytes(p.bytes))
+	if n := len(p.refusals); n > 0 {
+		s += fmt.Sprintf(", %d refused", n)
+	}
+	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// HumanBytes renders n as B, KiB or MiB with one decimal.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// serveProxy answers what steps send to the proxy: CONNECT, or a
+// request for an absolute http URL.
+func (p *Proxy) serveProxy(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		p.connect(w, r)
+		return
+	}
+	if !r.URL.IsAbs() || r.URL.Host == "" || (r.URL.Scheme != "http" && r.URL.Scheme != "https") {
+		http.Error(w, "pestle: this is the build's network proxy; send it proxy requests (an absolute http URL, or CONNECT)", http.StatusBadRequest)
+		return
+	}
+	p.exchange(w, r, r.URL.Scheme, r.URL.Host)
+}
+
+// serveTunnel answers the requests that came through a CONNECT tunnel.
+func (p *Proxy) serveTunnel(w http.ResponseWriter, r *http.Request) {
+	p.exchange(w, r, "https", r.Context().Value(targetKey{}).(string))
+}
+
+// connect opens a tunnel, refusing hosts outside the allow-list, and
+// hands its TLS side to the inner server.
+func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
+	target := withPort(r.Host, "https")
+	if !p.cfg.Allow.Allows(target) {
+		p.refuse(w, http.StatusForbidden, Refusal{Host: target, Message: p.notAllowed(target)})
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "pestle: cannot open a tunnel", http.StatusInternalServerError)
+		return
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		conn.Close()
+		return
+	}
+	host, _, _ := net.SplitHostPort(target)
+	tc := tls.Server(&bufferedConn{Conn: conn, r: brw.Reader}, &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return p.ca.leaf(host) },
+		NextProtos:     []string{"http/1.1"},
+		MinVersion:     tls.VersionTLS12,
+	})
+	if !p.tunnels.put(&tunnelConn{Conn: tc, target: target}) {
+		conn.Close()
+	}
+}
+
+// exchange serves one request for scheme://hostport.
+func (p *Proxy) exchange(w http.ResponseWriter, r *http.Request, scheme, hostport string) {
+	hostport = withPort(hostport, scheme)
+	u := canonicalURL(scheme, hostport, r.URL.RequestURI())
+	if !p.cfg.Allow.Allows(hostport) {
+		p.refuse(w, http.StatusForbidden, Refusal{Host: hostport, URL: u, Message: p.notAllowed(hostport)})
+		return
+	}
+	if p.cfg.Mode == Replay {
+		p.replayOne(w, r, u, hostport)
+		return
+	}
+	p.recordOne(w, r, u, hostport)
+}
+
+func (p *Proxy) notAllowed(hostport string) string {
+	host, _, _ := net.SplitHostPort(hostport)
+	allow := strings.Join(p.cfg.Allow, ",")
+	return fmt.Sprintf("host %s is not allowed by --network-allow=%s; to allow it: --network-allow=%s,%s", host, allow, allow, host)
+}
+
+// refuse answers with status and the refusal's message, and keeps it.
+func (p *Proxy) refuse(w http.ResponseWriter, status int, rf Refusal) {
+	p.mu.Lock()
+	p.refusals = append(p.refusals, rf)
+	p.mu.Unlock()
+	p.log.Warn("network request refused", "host", rf.Host, "url", rf.URL, "why", rf.Message)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	io.WriteString(w, "pestle: "+rf.Message+"\n")
+}
+
+// note records a finished exchange.
+func (p *Proxy) note(e Entry, hostport string) {
+	p.mu.Lock()
+	p.entries = append(p.entries, e)
+	p.requests++
+	p.bytes += e.Size
+	p.hosts[hostport] = true
+	p.mu.Unlock()
+	p.log.Debug("network", "method", e.Method, "url", e.URL, "status", e.Status, "bytes", e.Size, "sha256", e.SHA256)
+}
+
+// recordOne forwards the request, streams the answer to the step while
+// hashing it into the cache, and records it.
+func (p *Proxy) recordOne(w http.ResponseWriter, r *http.Request, u, hostport string) {
+	resp, err := p.roundTrip(r, u)
+	if err != nil {
+		p.refuse(w, http.StatusBadGateway, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
+		return
+	}
+	defer resp.Body.Close()
+	sp, err := p.store.create()
+	if err != nil {
+		p.refuse(w, http.StatusInternalServerError, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: cache: %v", r.Method, u, err)})
+		return
+	}
+	copyHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	if _, err := copyBody(w, sp, resp.Body); err != nil {
+		sp.discard()
+		panic(http.ErrAbortHandler) // the step sees a cut answer
+	}
+	e := Entry{Method: r.Method, URL: u, Status: resp.StatusCode, Size: sp.size, SHA256: sp.sum(),
+		ContentType: resp.Header.Get("Content-Type"), Location: resp.Header.Get("Location")}
+	if err := sp.commit(p.store); err != nil {
+		p.log.Warn("could not cache a download", "url", u, "err", err)
+	}
+	p.note(e, hostport)
+}
+
+// replayOne serves the recorded answer for the request, from the cache
+// or, when the cache lacks it, from upstream; the body must have the
+// recorded checksum either way.
+func (p *Proxy) replayOne(w http.ResponseWriter, r *http.Request, u, hostport string) {
+	e, ok := p.replay[r.Method+" "+u]
+	if !ok {
+		lock := p.cfg.LockPath
+		if lock == "" {
+			lock = "(none)"
+		}
+		p.refuse(w, http.StatusForbidden, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf(
+			"%s %s is not in the network lock %s: --network=replay serves only what was recorded; rebuild with --network=record to record it", r.Method, u, lock)})
+		return
+	}
+	f, err := p.store.open(e.SHA256, e.Size)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = p.fetchVerified(r, u, e)
+		if err == nil {
+			f, err = p.store.open(e.SHA256, e.Size)
+		}
+	}
+	if err != nil {
+		p.refuse(w, http.StatusBadGateway, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	if e.ContentType != "" {
+		h.Set("Content-Type", e.ContentType)
+	}
+	if e.Location != "" {
+		h.Set("Location", e.Location)
+	}
+	h.Set("Content-Length", strconv.FormatInt(e.Size, 10))
+	w.WriteHeader(e.Status)
+	if r.Method != http.MethodHead {
+		if _, err := io.Copy(w, io.LimitReader(f, e.Size)); err != nil {
+			panic(http.ErrAbortHandler)
+		}
+	}
+	p.note(e, hostport)
+}
+
+// fetchVerified downloads the body of e into the cache, refusing one
+// whose status, size or checksum differ from the record.
+func (p *Proxy) fetchVerified(r *http.Request, u string, e Entry) error {
+	resp, err := p.roundTrip(r, u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sp, err := p.store.create()
+	if err != nil {
+		return err
+	}
+	if _, err := copyBody(io.Discard, sp, io.LimitReader(resp.Body, e.Size+1)); err != nil {
+		sp.discard()
+		return err
+	}
+	if sum := sp.sum(); sum != e.SHA256 || sp.size != e.Size || resp.StatusCode != e.Status {
+		sp.discard()
+		return fmt.Errorf("%w: the lock %s records status %d, sha256 %s (%d bytes); the server sent status %d, sha256 %s (%d bytes)",
+			ErrChecksum, p.cfg.LockPath, e.Status, e.SHA256, e.Size, resp.StatusCode, sum, sp.size)
+	}
+	if p.store.dir == "" {
+		return fmt.Errorf("no cache to serve %s from", u)
+	}
+	return sp.commit(p.store)
+}
+
+// roundTrip sends the step's request to u upstream.
+func (p *Proxy) roundTrip(r *http.Request, u string) (*http.Response, error) {
+	var body io.Reader = r.Body
+	if r.ContentLength == 0 {
+		body = nil
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	out.ContentLength = r.ContentLength
+	copyHeader(out.Header, r.Header)
+	return p.transport.RoundTrip(out)
+}
+
+// copyBody streams src to the step and to the spool.
+func copyBody(w io.Writer, sp *spool, src io.Reader) (int64, error) {
+	buf := make([]byte, 64<<10)
+	var n int64
+	for {
+		k, rerr := src.Read(buf)
+		if k > 0 {
+			sp.Write(buf[:k])
+			// A step that stops reading does not stop the record.
+			if w != nil {
+				if _, werr := w.Write(buf[:k]); werr != nil {
+					w = nil
+				}
+			}
+			n += int64(k)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+// hopHeaders are not forwarded (RFC 9110, 7.6.1), nor are the proxy's.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, vs := range src {
+		if !hopHeaders[k] {
+			dst[k] = append([]string(nil), vs...)
+		}
+	}
+}
+
+// withPort adds the scheme's default port to a host without one.
+func withPort(host, scheme string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return strings.ToLower(host)
+	}
+	port := "80"
+	if scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(strings.ToLower(strings.Trim(host, "[]")), port)
+}
+
+// canonicalURL is scheme://host[:port]/path?query, without the scheme's
+// default port.
+func canonicalURL(scheme, hostport, requestURI string) string {
+	host, port, _ := net.SplitHostPort(hostport)
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if (scheme == "http" && port != "80") || (scheme == "https" && port != "443") {
+		host += ":" + port
+	}
+	if requestURI == "" || requestURI[0] != '/' {
+		requestURI = "/" + requestURI
+	}
+	return scheme + "://" + host + requestURI
+}
+
+type targetKey struct{}
+
+// tunnelConn is the TLS side of a CONNECT tunnel and where it leads.
+type tunnelConn struct {
+	net.Conn
+	target string
+}
+
+// bufferedConn reads what the hijacked connection had buffered first.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// tunnelQueue is the inner server's listener: the tunnels connect opens.
+type tunnelQueue struct {
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func (q *tunnelQueue) put(c net.Conn) bool {
+	select {
+	case q.ch <- c:
+		return true
+	case <-q.done:
+		return false
+	}
+}
+
+func (q *tunnelQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.ch:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (q *tunnelQueue) close()         { q.once.Do(func() { close(q.done) }) }
+func (q *tunnelQueue) Close() error   { q.close(); return nil }
+func (q *tunnelQueue) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
