@@ -44,6 +44,11 @@ type Config struct {
 	// Upstream replaces how servers are reached; nil uses the host's
 	// resolver, network and trust store.
 	Upstream *Upstream
+	// Local connects to the steps' own loopback (the sandbox's network
+	// namespace). Requests for the hosts NO_PROXY names (localhost,
+	// 127.0.0.1, ::1) from tools that ignore NO_PROXY go there, unrecorded
+	// and never upstream; nil refuses them.
+	Local func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger gets one debug line per exchange; nil discards.
 	Logger *slog.Logger
 }
@@ -60,6 +65,7 @@ type Proxy struct {
 	cfg       Config
 	ca        *authority
 	transport *http.Transport
+	local     *http.Transport // to the steps' loopback
 	store     store
 	replay    map[string]Entry
 	outer     *http.Server
@@ -102,6 +108,7 @@ func New(cfg Config) (*Proxy, error) {
 		DisableCompression: true, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16,
 		IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 30 * time.Second,
 	}
+	p.local = &http.Transport{DialContext: cfg.Local, DisableCompression: true, IdleConnTimeout: 10 * time.Second}
 	if cfg.Mode == Replay {
 		p.replay = map[string]Entry{}
 		if cfg.Lock != nil {
@@ -135,6 +142,7 @@ func (p *Proxy) Close() error {
 	p.tunnels.close()
 	err = errors.Join(err, p.inner.Close())
 	p.transport.CloseIdleConnections()
+	p.local.CloseIdleConnections()
 	return err
 }
 
@@ -205,6 +213,10 @@ func (p *Proxy) serveTunnel(w http.ResponseWriter, r *http.Request) {
 // hands its TLS side to the inner server.
 func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	target := withPort(r.Host, "https")
+	if isLocal(target) {
+		p.tunnelLocal(w, target)
+		return
+	}
 	if !p.cfg.Allow.Allows(target) {
 		p.refuse(w, http.StatusForbidden, Refusal{Host: target, Message: p.notAllowed(target)})
 		return
@@ -237,6 +249,10 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) exchange(w http.ResponseWriter, r *http.Request, scheme, hostport string) {
 	hostport = withPort(hostport, scheme)
 	u := canonicalURL(scheme, hostport, r.URL.RequestURI())
+	if isLocal(hostport) {
+		p.forwardLocal(w, r, u)
+		return
+	}
 	if !p.cfg.Allow.Allows(hostport) {
 		p.refuse(w, http.StatusForbidden, Refusal{Host: hostport, URL: u, Message: p.notAllowed(hostport)})
 		return
@@ -375,8 +391,78 @@ func (p *Proxy) fetchVerified(r *http.Request, u string, e Entry) error {
 	return sp.commit(p.store)
 }
 
+// isLocal reports whether hostport is one of the hosts NO_PROXY names.
+func isLocal(hostport string) bool {
+	host, _, _ := net.SplitHostPort(hostport)
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+// forwardLocal passes a plain request for the steps' own loopback there.
+func (p *Proxy) forwardLocal(w http.ResponseWriter, r *http.Request, u string) {
+	if p.cfg.Local == nil {
+		http.Error(w, "pestle: the proxy cannot reach the sandbox's loopback; connect to it directly (NO_PROXY)", http.StatusBadGateway)
+		return
+	}
+	resp, err := p.roundTripWith(p.local, r, u)
+	if err != nil {
+		http.Error(w, "pestle: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	copyHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+// tunnelLocal joins a CONNECT for the steps' own loopback to it, as is.
+func (p *Proxy) tunnelLocal(w http.ResponseWriter, target string) {
+	if p.cfg.Local == nil {
+		http.Error(w, "pestle: the proxy cannot reach the sandbox's loopback; connect to it directly (NO_PROXY)", http.StatusBadGateway)
+		return
+	}
+	up, err := p.cfg.Local(context.Background(), "tcp", target)
+	if err != nil {
+		http.Error(w, "pestle: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		up.Close()
+		return
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		conn.Close()
+		up.Close()
+		return
+	}
+	go func() {
+		_, _ = io.Copy(up, brw.Reader)
+		closeWrite(up)
+	}()
+	go func() {
+		_, _ = io.Copy(conn, up)
+		conn.Close()
+		up.Close()
+	}()
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+}
+
 // roundTrip sends the step's request to u upstream.
 func (p *Proxy) roundTrip(r *http.Request, u string) (*http.Response, error) {
+	return p.roundTripWith(p.transport, r, u)
+}
+
+func (p *Proxy) roundTripWith(t *http.Transport, r *http.Request, u string) (*http.Response, error) {
 	var body io.Reader = r.Body
 	if r.ContentLength == 0 {
 		body = nil
@@ -387,7 +473,7 @@ func (p *Proxy) roundTrip(r *http.Request, u string) (*http.Response, error) {
 	}
 	out.ContentLength = r.ContentLength
 	copyHeader(out.Header, r.Header)
-	return p.transport.RoundTrip(out)
+	return t.RoundTrip(out)
 }
 
 // copyBody streams src to the step and to the spool.

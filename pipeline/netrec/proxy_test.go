@@ -90,6 +90,7 @@ func startProxy(t *testing.T, cfg Config) (*Proxy, *http.Client) {
 		t.Fatal(err)
 	}
 	p.Serve(l)
+	proxyAddrs.Store(p, l.Addr().String())
 	t.Cleanup(func() { p.Close() })
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(p.CACert()) {
@@ -276,5 +277,41 @@ func TestProxyRejectsOriginRequests(t *testing.T) {
 	p.serveProxy(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 400 {
 		t.Errorf("a request that is not a proxy request got %d", rec.Code)
+	}
+}
+
+func TestLoopbackGoesToTheSandbox(t *testing.T) {
+	// The "sandbox" loopback: a server the Local dialer reaches.
+	sandbox := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "inside")
+	}))
+	defer sandbox.Close()
+	local := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		if port != "8080" {
+			return nil, &net.OpError{Op: "dial", Err: io.EOF}
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, sandbox.Listener.Addr().String())
+	}
+	allow, _ := ParseAllow([]string{"only.example.org"})
+	p, c := startProxy(t, Config{Mode: Replay, Allow: allow, Local: local})
+	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost:8080/x"} {
+		if status, body := get(t, c, u); status != 200 || body != "inside" {
+			t.Errorf("%s: %d %q, want the sandbox's answer", u, status, body)
+		}
+	}
+	// CONNECT to the loopback is a plain tunnel (no authority in between).
+	conn, err := net.Dial("tcp", p.outerAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "CONNECT 127.0.0.1:8080 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\nGET / HTTP/1.0\r\n\r\n")
+	all, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(all), "HTTP/1.1 200") || !strings.HasSuffix(string(all), "inside") {
+		t.Errorf("tunnel to the loopback: %q", all)
+	}
+	if len(p.Entries()) != 0 || len(p.Refusals()) != 0 {
+		t.Errorf("loopback traffic was recorded or refused: %v %v", p.Entries(), p.Refusals())
 	}
 }

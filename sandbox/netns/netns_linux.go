@@ -1,13 +1,17 @@
 package netns
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,6 +35,9 @@ type NS struct {
 	Addr  string
 	files []*os.File // namespace descriptors: user (optional), net
 	enter []string
+	ctl   *os.File  // socket to the helper, which dials for Dial
+	cmd   *exec.Cmd // the helper
+	mu    sync.Mutex
 }
 
 // New makes a network namespace whose loopback is up and has a listener
@@ -51,7 +58,6 @@ func New(addr string) (*NS, error) {
 	}
 	ours := os.NewFile(uintptr(pair[0]), "netns-parent")
 	theirs := os.NewFile(uintptr(pair[1]), "netns-helper")
-	defer ours.Close()
 
 	user := os.Geteuid() != 0
 	cmd := exec.Command(self)
@@ -71,14 +77,14 @@ func New(addr string) (*NS, error) {
 		return nil, fmt.Errorf("netns: %w: starting the namespace helper: %v", ErrUnavailable, err)
 	}
 	ns, err := receive(ours, cmd.Process.Pid, user)
-	ours.Close() // the helper exits when it sees this
-	werr := cmd.Wait()
 	if err != nil {
-		if werr != nil {
+		ours.Close() // the helper exits when it sees this
+		if werr := cmd.Wait(); werr != nil {
 			err = fmt.Errorf("%w (helper: %v)", err, werr)
 		}
 		return nil, err
 	}
+	ns.ctl, ns.cmd = ours, cmd
 	ns.Addr = ns.Listener.Addr().String()
 	self64 := strconv.Itoa(os.Getpid())
 	ns.enter = []string{nsenter}
@@ -98,12 +104,7 @@ func receive(sock *os.File, pid int, user bool) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netns: %w: reading from the namespace helper: %v", ErrUnavailable, err)
 	}
-	fd := -1
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
-		if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-			fd = fds[0]
-		}
-	}
+	fd := rights(oob[:oobn])
 	if fd < 0 {
 		msg := string(buf[:n])
 		if msg == "" {
@@ -137,10 +138,57 @@ func receive(sock *os.File, pid int, user bool) (*NS, error) {
 // append the program and its arguments.
 func (ns *NS) Enter() []string { return append([]string(nil), ns.enter...) }
 
-// Close closes the listener and lets the namespace go once no process
-// is left in it.
+// Dial connects to addr from inside the namespace (through the helper,
+// which stays there for this): how the host side reaches a server a step
+// started on the namespace's loopback.
+func (ns *NS) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.ctl == nil {
+		return nil, net.ErrClosed
+	}
+	if _, err := ns.ctl.Write([]byte(network + " " + addr)); err != nil {
+		return nil, fmt.Errorf("netns: dial %s: %w", addr, err)
+	}
+	buf := make([]byte, 1024)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(ns.ctl.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("netns: dial %s: %w", addr, err)
+	}
+	fd := rights(oob[:oobn])
+	if fd < 0 {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New(string(buf[:n]))}
+	}
+	f := os.NewFile(uintptr(fd), "netns-conn")
+	defer f.Close()
+	return net.FileConn(f)
+}
+
+// rights returns the one descriptor a control message carries, or -1.
+func rights(oob []byte) int {
+	if msgs, err := unix.ParseSocketControlMessage(oob); err == nil && len(msgs) == 1 {
+		if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+			return fds[0]
+		}
+	}
+	return -1
+}
+
+// Close closes the listener, ends the helper and lets the namespace go
+// once no process is left in it.
 func (ns *NS) Close() error {
 	var errs []error
+	ns.mu.Lock()
+	if ns.ctl != nil {
+		ns.ctl.Close()
+		ns.ctl = nil
+		errs = append(errs, ns.cmd.Wait())
+	}
+	ns.mu.Unlock()
 	if ns.Listener != nil {
 		errs = append(errs, ns.Listener.Close())
 	}
@@ -152,7 +200,7 @@ func (ns *NS) Close() error {
 }
 
 // helper runs in the new namespace: loopback up, listen, hand the
-// listener to the parent (fd 3), wait for it to let go.
+// listener to the parent (fd 3), then dial for it until it lets go.
 func helper(addr string) int {
 	sock := os.NewFile(3, "netns-parent")
 	fail := func(err error) int {
@@ -173,10 +221,37 @@ func helper(addr string) int {
 	if err := unix.Sendmsg(int(sock.Fd()), []byte{0}, unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
 		return fail(err)
 	}
-	// The parent opens /proc/<pid>/ns/* now; EOF means it is done.
-	_, _ = sock.Read(make([]byte, 1))
-	return 0
+	f.Close()
+	l.Close()
+	buf := make([]byte, 1024)
+	for {
+		n, err := sock.Read(buf)
+		if err != nil || n == 0 {
+			return 0 // the parent let go
+		}
+		network, addr, _ := strings.Cut(string(buf[:n]), " ")
+		c, err := net.DialTimeout(network, addr, dialTimeout)
+		if err != nil {
+			_, _ = sock.Write([]byte(err.Error()))
+			continue
+		}
+		cf, err := c.(*net.TCPConn).File()
+		c.Close()
+		if err != nil {
+			_, _ = sock.Write([]byte(err.Error()))
+			continue
+		}
+		err = unix.Sendmsg(int(sock.Fd()), []byte{0}, unix.UnixRights(int(cf.Fd())), nil, 0)
+		cf.Close()
+		if err != nil {
+			return 1
+		}
+	}
 }
+
+// dialTimeout bounds a dial inside the namespace (to its own loopback,
+// so it answers at once unless the server is stuck).
+const dialTimeout = 10 * time.Second
 
 // loopbackUp sets the IFF_UP flag of lo.
 func loopbackUp() error {

@@ -3,6 +3,7 @@
 package netns
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"runtime"
@@ -24,3 +25,8 @@ func (ns *NS) Enter() []string { return nil }
 
 // Close does nothing off Linux.
 func (ns *NS) Close() error { return nil }
+
+// Dial fails off Linux.
+func (ns *NS) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return nil, ErrUnavailable
+}

@@ -1,7 +1,9 @@
 package netns
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,6 +61,27 @@ func checkNamespace(t *testing.T) {
 	}
 	if strings.Join(ifaces, ",") != "lo" {
 		t.Errorf("namespace has interfaces %v, want only lo", ifaces)
+	}
+	// Dial reaches the namespace's loopback (here, the listener itself),
+	// not the host's.
+	c := &http.Client{Transport: &http.Transport{DialContext: ns.Dial}}
+	resp, err := c.Get("http://" + ns.Addr + "/")
+	if err != nil {
+		t.Fatalf("Dial into the namespace: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello from the host side" {
+		t.Errorf("Dial reached %q", body)
+	}
+	host, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	if c, err := ns.Dial(context.Background(), "tcp", host.Addr().String()); err == nil {
+		c.Close()
+		t.Errorf("Dial reached a listener of the host's loopback")
 	}
 	// Nothing else listens on the namespace's loopback.
 	argv := append(ns.Enter(), "/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:1/")
