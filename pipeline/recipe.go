@@ -131,6 +131,9 @@ type Resources struct {
 type Capabilities struct {
 	Add  []string `yaml:"add" json:"add,omitempty"`
 	Drop []string `yaml:"drop" json:"drop,omitempty"`
+	// Networking false means the build needs no network: its steps get
+	// none whatever the network mode asked for.
+	Networking *bool `yaml:"networking" json:"networking,omitempty"`
 }
 
 // Subpackage is one entry of subpackages; with Range it stands for one

@@ -120,6 +120,8 @@ func isUsernsFailure(stderr string) bool {
 // cannot be resolved or a connection cannot be made.
 var networkMarkers = []string{
 	"network is unreachable",
+	"connection refused",
+	"can't connect to remote host",
 	"could not resolve",
 	"couldn't resolve",
 	"temporary failure in name resolution",

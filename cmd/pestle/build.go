@@ -40,7 +40,7 @@ accepted with melange's meaning (see the README's flags table); --runner
 must be bubblewrap or left out.`,
 		Example: `  pestle build melange.yaml --arch amd64 --signing-key melange.rsa
   pestle build --signing-key melange.rsa -r ./packages -k melange.rsa.pub
-  pestle build recipe.yaml --network --debug --rm=false
+  pestle build recipe.yaml --network-allow proxy.golang.org --debug --rm=false
   pestle build recipes/ -j 4 --keep-going --signing-key melange.rsa`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			recipe, err := findRecipe(args[:min(len(args), 1)])
@@ -122,6 +122,9 @@ func report(cmd *cobra.Command, res *build.Result) {
 	}
 	if res.Index != "" {
 		printf(cmd, "updated %s\n", res.Index)
+	}
+	if res.Network != "" {
+		printf(cmd, "%s\n", res.Network)
 	}
 	if res.Workspace != "" {
 		printf(cmd, "workspace kept in %s\n", res.Workspace)

@@ -22,7 +22,6 @@ type runFlags struct {
 	cacheSource                         string
 	pipelineDir                         []string
 	envFiles                            []string
-	network                             bool
 	packages                            []string
 	workspaceDir, sourceDir, apkCache   string
 	cacheDir                            string
@@ -55,7 +54,7 @@ func addRunFlags(f *pflag.FlagSet, r *runFlags, cacheDir string) {
 	f.StringVar(&r.memory, "memory", "", "memory limit asked of the runner (warned about: not enforced in bubblewrap yet)")
 	f.StringVar(&r.disk, "disk", "", "disk size for melange's QEMU runner (accepted, warned about)")
 	f.DurationVar(&r.timeout, "timeout", 0, "stop the build or test after this long (e.g. 30m; 0: no limit)")
-	f.BoolVar(&r.network, "network", false, "give the sandbox the host's network (off by default)")
+	addNetworkFlags(f, &r.o)
 }
 
 // options turns the shared flags into r.o and returns the architectures to
@@ -78,7 +77,6 @@ func (r *runFlags) options() ([]string, error) {
 	o.EnvFiles = r.envFiles
 	o.AllowUntrusted = r.ignoreSignatures
 	o.Keep = !r.rm || r.debugRunner
-	o.Network = r.network
 	o.Timeout = r.timeout
 	o.Resources = pipeline.Resources{CPU: r.cpu, CPUModel: r.cpumodel, Memory: r.memory, Disk: r.disk}
 	o.Logger = logger()

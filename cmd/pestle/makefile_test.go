@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pestle-dev/pestle/pipeline/build"
+	"github.com/pestle-dev/pestle/pipeline/netrec"
 )
 
 // makefileCommands reads testdata/makefile/commands.txt: name → argv.
@@ -217,7 +218,7 @@ func compareOptions(t *testing.T, got, want build.Options) {
 		{"Keep", got.Keep, false},
 		{"AllowUntrusted", got.AllowUntrusted, false},
 		{"NoIndex", got.NoIndex, false},
-		{"Network", got.Network, false},
+		{"Network", got.Network, netrec.Mode("")},
 	} {
 		if !reflect.DeepEqual(f.got, f.want) {
 			t.Errorf("%s = %#v, want %#v", f.name, f.got, f.want)

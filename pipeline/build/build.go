@@ -26,7 +26,9 @@ type Result struct {
 	Workspace string
 	// CachedRoot tells whether the guest root came from the cache.
 	CachedRoot bool
-	Duration   time.Duration
+	// Network is the proxy's summary line ("" when the build had none).
+	Network  string
+	Duration time.Duration
 }
 
 // Written is one package file.
@@ -73,6 +75,13 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer ses.close()
+	lock := lockPath(filepath.Join(opts.outDir(), plan.Arch), plan)
+	nw, err := openNetwork(&opts.EnvOptions, plan, lock)
+	if err != nil {
+		return nil, err
+	}
+	defer nw.close()
+	ses.net = nw
 	res := &Result{Arch: plan.Arch, CachedRoot: ses.hit}
 	if opts.Keep {
 		res.Workspace = ses.workspace
@@ -92,6 +101,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if res.Packages, err = em.emit(ctx, ses.workspace); err != nil {
 		return nil, err
 	}
+	if err := nw.writeLock(lock); err != nil {
+		return nil, err
+	}
 	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
 		return nil, err
 	}
@@ -101,5 +113,8 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Duration = time.Since(start)
+	if res.Network = nw.summary(); res.Network != "" {
+		log.Info(res.Network)
+	}
 	return res, nil
 }

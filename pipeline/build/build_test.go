@@ -21,6 +21,7 @@ import (
 	"github.com/pestle-dev/pestle/apk/index"
 	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
+	"github.com/pestle-dev/pestle/pipeline/netrec"
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
@@ -240,7 +241,7 @@ func interfaces(t *testing.T, res *Result) string {
 	return strings.TrimSpace(string(got))
 }
 
-func TestBuildNetworkOffByDefault(t *testing.T) {
+func TestBuildLoopbackOnlyByDefault(t *testing.T) {
 	tb := newTestBuild(t, netRecipe)
 	res, err := tb.run(t)
 	if err != nil {
@@ -256,7 +257,7 @@ func TestBuildNetworkOffByDefault(t *testing.T) {
 	if strings.Count(string(host), "\n") <= 3 {
 		fixture.Need(t, "a network interface besides lo, to tell --network apart", errors.New("/proc/net/dev lists only lo"))
 	}
-	tb.opts.Network = true
+	tb.opts.Network = netrec.Host
 	res, err = tb.run(t)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/netrec"
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
@@ -48,8 +49,16 @@ type EnvOptions struct {
 	PipelineDirs []string
 	VarsFile     string
 	BuildOptions []string
-	// Network shares the host network with the sandbox.
-	Network bool
+	// Network is how steps reach the network: netrec.Record (the default
+	// when empty), Replay, Off or Host. A recipe with
+	// capabilities.networking: false gets Off.
+	Network netrec.Mode
+	// NetworkAllow limits the hosts the proxy reaches (host or *.domain
+	// patterns, optionally with :port); empty allows every host.
+	NetworkAllow []string
+	// NetworkUpstream replaces how the proxy reaches servers and which
+	// authorities it trusts; nil uses the host's resolver and trust store.
+	NetworkUpstream *netrec.Upstream
 	// Debug traces each shell command (set -x).
 	Debug bool
 	// Interactive drops into a shell in the sandbox when a step fails.

@@ -143,7 +143,7 @@ func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.P
 	if err != nil {
 		return nil, err
 	}
-	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: &opts.EnvOptions,
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: &opts.EnvOptions, net: ses.net,
 		srcOpts: source.Options{CacheDir: filepath.Join(apkCache, "sources"), Logger: ses.log, SourceDateEpoch: time.Unix(sde, 0)}}
 	if resumed != nil {
 		sr.sources = resumed.Sources
@@ -165,7 +165,7 @@ func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.P
 		phase(ses.log, t, "built", "package", p.Name)
 	}
 	dropResume(opts, plan.Arch, nil)
-	return sr.sources, nil
+	return append(sr.sources, ses.net.downloads(plan.Package.Name)...), nil
 }
 
 // newEmitter gathers what emitting the packages of plan needs.

@@ -37,6 +37,7 @@ type session struct {
 	packages    []*apk.PackageInfo // installed in the guest root
 	rootKey     string             // the cached guest root's key
 	log         *slog.Logger
+	net         *network // nil: no network
 }
 
 // openSession resolves env, makes (or reuses) the cached guest root, copies
@@ -104,8 +105,8 @@ func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Pl
 	spec := sandbox.Spec{
 		Root: s.guest, Overlay: s.overlay, Workspace: s.workspace, Env: env, SourceDateEpoch: sde,
 		WorkspaceOverlay: s.wsOverlay,
-		Network:          opts.Network, Debug: opts.Debug,
-		CapAdd: plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
+		Debug:            opts.Debug,
+		CapAdd:           plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
 	}
 	if s.wsOverlay != nil {
 		spec.Workspace = s.wsMount
@@ -120,12 +121,21 @@ func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Pl
 	if ok {
 		spec.RunAs = &sandbox.User{UID: uid, GID: gid}
 	}
+	if s.net != nil {
+		s.net.apply(&spec)
+		if err := s.installCA(); err != nil {
+			return err
+		}
+	}
 	err = s.runner.Start(ctx, spec)
 	if (s.overlay != nil || s.wsOverlay != nil) && errors.Is(err, sandbox.ErrOverlayUnsupported) {
 		// The scratch dir's file system cannot hold an overlay's upper
 		// layer: give the run private copies instead.
 		s.log.Debug("overlays unavailable, copying the guest root and workspace", "err", err)
 		if err := s.unoverlay(&spec); err != nil {
+			return err
+		}
+		if err := s.installCA(); err != nil {
 			return err
 		}
 		err = s.runner.Start(ctx, spec)
@@ -154,6 +164,23 @@ func (s *session) unoverlay(spec *sandbox.Spec) error {
 			return err
 		}
 		spec.WorkspaceOverlay, spec.Workspace = nil, s.workspace
+	}
+	return nil
+}
+
+// installCA adds the build proxy's authority to this run's guest root.
+func (s *session) installCA() error {
+	if s.net == nil {
+		return nil
+	}
+	var err error
+	if s.overlay != nil {
+		err = s.net.installCA(s.overlay.Lower, s.overlay.Upper)
+	} else {
+		err = s.net.installCA(s.guest, s.guest)
+	}
+	if err != nil {
+		return fmt.Errorf("adding the build proxy's CA to the guest: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/netrec"
 	"github.com/pestle-dev/pestle/pipeline/source"
 	"github.com/pestle-dev/pestle/sandbox"
 )
@@ -27,6 +28,10 @@ type StepError struct {
 	// Resume names the recipe when the workspace was kept for --resume.
 	Resume string
 	Err    error
+	// Network is the build's network mode, Refused what the network
+	// proxy refused while the step ran: they explain a failed download.
+	Network netrec.Mode
+	Refused []netrec.Refusal
 }
 
 func (e *StepError) Error() string {
@@ -41,12 +46,10 @@ func (e *StepError) Error() string {
 		if ex.Code == 127 {
 			msg += "; a command was not found: add the package that provides it to environment.contents.packages"
 		}
-		if ex.NetworkHint {
-			msg += "; the sandbox has no network: sources belong in fetch/git-checkout steps, or pass --network"
-		}
+		msg += networkHint(e.Network, e.Refused, ex.NetworkHint)
 		return msg + " (rerun with --debug to trace each command, or --interactive for a shell at that point)" + e.resumeHint()
 	}
-	return msg + ": " + e.Err.Error() + e.resumeHint()
+	return msg + ": " + e.Err.Error() + networkHint(e.Network, e.Refused, false) + e.resumeHint()
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
@@ -101,6 +104,7 @@ type stepRunner struct {
 	workspace string
 	srcOpts   source.Options
 	opts      *EnvOptions
+	net       *network // nil: no proxy
 	sources   []Source
 }
 
@@ -130,6 +134,7 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan, from int
 		start := time.Now()
 		name := stepName(s)
 		var err error
+		refused := r.net.refused()
 		if s.Host != "" {
 			err = r.host(ctx, pkg.Name, s)
 		} else {
@@ -137,7 +142,7 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan, from int
 		}
 		if err != nil {
 			return &StepError{Package: pkg.Name, Step: name, File: r.plan.File, Line: s.Line, Index: i,
-				Err: diagnose(ctx, r.opts, r.plan.Arch, err)}
+				Err: diagnose(ctx, r.opts, r.plan.Arch, err), Network: r.net.modeOf(), Refused: r.net.refusedSince(refused)}
 		}
 		phase(log, start, "step done", "package", pkg.Name, "step", name)
 	}

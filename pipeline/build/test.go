@@ -119,6 +119,12 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 		return err
 	}
 	defer ses.close()
+	nw, err := openNetwork(opts, plan, lockPath(filepath.Join("packages", plan.Arch), plan)) // replay: the build's lock in ./packages
+	if err != nil {
+		return err
+	}
+	defer nw.close()
+	ses.net = nw
 	if opts.SourceDir != "" {
 		f, err := newSourceFilter(opts.SourceDir, newSecrets("", ses.log), ses.workspace, ses.scratch)
 		if err != nil {
@@ -134,6 +140,10 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 	if err := ses.start(ctx, opts, plan, tp.Environment.Env, sde); err != nil {
 		return err
 	}
-	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts}
-	return sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps}, 0)
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts, net: nw}
+	err = sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps}, 0)
+	if s := nw.summary(); s != "" {
+		ses.log.Info(s, "package", tp.Package)
+	}
+	return err
 }

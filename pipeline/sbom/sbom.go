@@ -16,6 +16,9 @@ const Dir = "var/lib/db/sbom"
 const (
 	KindFetch       = "fetch"
 	KindGitCheckout = "git-checkout"
+	// KindDownload is a file a build step downloaded through pestle's
+	// network proxy (URI and SHA256 as recorded).
+	KindDownload = "download"
 )
 
 // Source is one upstream source a package was built from: a `fetch` step
@@ -78,8 +81,12 @@ func (in *Input) check() error {
 	for i, s := range in.Sources {
 		switch s.Kind {
 		case KindFetch, KindGitCheckout:
+		case KindDownload:
+			if s.SHA256 == "" {
+				return bad(fmt.Sprintf("Sources[%d].SHA256", i), "is empty (a download is recorded with its checksum)")
+			}
 		default:
-			return bad(fmt.Sprintf("Sources[%d].Kind", i), fmt.Sprintf("is %q; want %q or %q", s.Kind, KindFetch, KindGitCheckout))
+			return bad(fmt.Sprintf("Sources[%d].Kind", i), fmt.Sprintf("is %q; want %q, %q or %q", s.Kind, KindFetch, KindGitCheckout, KindDownload))
 		}
 		if s.URI == "" {
 			return bad(fmt.Sprintf("Sources[%d].URI", i), "is empty")

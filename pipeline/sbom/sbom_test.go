@@ -56,6 +56,12 @@ func TestGolden(t *testing.T) {
 			return in
 		}(),
 		"minimal-1-r0.spdx.json": {Name: "minimal", Version: "1-r0", Arch: "aarch64"},
+		"gomod-1.0-r0.spdx.json": {Name: "gomod", Version: "1.0-r0", Arch: "x86_64", Sources: []Source{
+			{Kind: KindDownload, URI: "https://proxy.golang.org/example.com/m/@v/v1.2.0.zip",
+				SHA256: "8c4122dc9e25692019036d04f96d788d1d9394e918dc2a0e96885dfcc8287683"},
+			{Kind: KindDownload, URI: "http://files.example.org/",
+				SHA256: "1a030abe61b9e8d8deab55dbef6de04308472b29b91cbfd33e5a84f6e902e247"},
+		}},
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {

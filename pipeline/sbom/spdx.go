@@ -283,6 +283,16 @@ func sourcePackage(in Input, s Source, i int, license, supplier string, used ids
 			p.Checksums = append(p.Checksums, checksum{Algorithm: "SHA512", Value: strings.ToLower(s.SHA512)})
 		}
 		p.ExternalRefs = []externalRef{{Category: "PACKAGE-MANAGER", Locator: fetchPurl(name, version, s).String(), Type: "purl"}}
+	case KindDownload:
+		name := downloadName(s.URI)
+		p.SPDXID = used.make("Download", name, n)
+		p.Name = name
+		p.DownloadLocation = s.URI
+		p.PrimaryPackagePurpose = "FILE"
+		p.LicenseDeclared = noAssertion
+		p.SourceInfo = "downloaded by a build step through pestle's recording network proxy"
+		p.Checksums = []checksum{{Algorithm: "SHA256", Value: strings.ToLower(s.SHA256)}}
+		p.ExternalRefs = []externalRef{{Category: "PACKAGE-MANAGER", Locator: fetchPurl(name, "", s).String(), Type: "purl"}}
 	case KindGitCheckout:
 		g := describeGit(s)
 		p.SPDXID = used.make("Package", g.name, g.purl.Version, n)
@@ -295,6 +305,26 @@ func sourcePackage(in Input, s Source, i int, license, supplier string, used ids
 			p.SourceInfo = "git commit " + strings.ToLower(s.Commit)
 		}
 		p.ExternalRefs = []externalRef{{Category: "PACKAGE-MANAGER", Locator: g.purl.String(), Type: "purl"}}
+	}
+	return p
+}
+
+// downloadName names a downloaded file after the last element of its URL
+// path, or its host when the path has none.
+func downloadName(uri string) string {
+	rest := uri
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	host, p, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(strings.TrimRight(p, "/"), "/"); i >= 0 {
+		p = p[i+1:]
+	}
+	if p = strings.TrimRight(p, "/"); p == "" {
+		return host
 	}
 	return p
 }
