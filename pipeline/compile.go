@@ -234,6 +234,9 @@ func (c *compiler) compile() *Plan {
 		c.steps(sp.Pipeline, c.root(s.scope, s.where+".pipeline"), true, out, &needs)
 		if s.live {
 			plan.Packages = append(plan.Packages, pp)
+		} else {
+			plan.Skipped = append(plan.Skipped, SkippedPackage{Name: s.name, Line: sp.At.Line,
+				After: plan.Packages[len(plan.Packages)-1].Name, If: sp.If})
 		}
 	}
 

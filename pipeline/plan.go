@@ -18,7 +18,19 @@ type Plan struct {
 	Capabilities Capabilities  `json:"capabilities,omitzero"`
 	Packages     []PackagePlan `json:"packages"`
 	Tests        []TestPlan    `json:"tests,omitempty"`
-	Warnings     []string      `json:"warnings,omitempty"`
+	// Skipped are the subpackages left out because their if: is false
+	// (melange's compile lists them too; its build leaves them out).
+	Skipped  []SkippedPackage `json:"skipped,omitempty"`
+	Warnings []string         `json:"warnings,omitempty"`
+}
+
+// SkippedPackage is a subpackage whose if: is false: not built.
+type SkippedPackage struct {
+	Name string `json:"name"`
+	// After names the package built just before it in recipe order.
+	After string `json:"after"`
+	If    string `json:"if"`
+	Line  int    `json:"line,omitempty"`
 }
 
 // PackageInfo is the origin package's metadata.

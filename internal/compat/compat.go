@@ -113,10 +113,7 @@ func checkOne(path string, w Expected, lib *pipeline.Library) []string {
 	if plan.Package.Epoch != w.Epoch {
 		causes = append(causes, "epoch differs")
 	}
-	var subs []string
-	for _, p := range plan.Packages[1:] {
-		subs = append(subs, p.Name)
-	}
+	subs := Subpackages(plan)
 	if !slices.Equal(subs, nonNil(w.Subpackages)) {
 		causes = append(causes, diffCause("subpackages", subs, w.Subpackages, true))
 	}
@@ -125,6 +122,25 @@ func checkOne(path string, w Expected, lib *pipeline.Library) []string {
 		causes = append(causes, diffCause("environment", env, Environment(w.Environment), false))
 	}
 	return causes
+}
+
+// Subpackages lists a plan's subpackages in recipe order, as melange's
+// compile does: those built and those left out by a false if:.
+func Subpackages(plan *pipeline.Plan) []string {
+	var out []string
+	add := func(after string) {
+		for _, s := range plan.Skipped {
+			if s.After == after {
+				out = append(out, s.Name)
+			}
+		}
+	}
+	add(plan.Packages[0].Name)
+	for _, p := range plan.Packages[1:] {
+		out = append(out, p.Name)
+		add(p.Name)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -13,8 +13,8 @@ func TestCheckCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Total != 3 || rep.Agree != 1 {
-		t.Fatalf("agree %d of %d, want 1 of 3", rep.Agree, rep.Total)
+	if rep.Total != 4 || rep.Agree != 2 {
+		t.Fatalf("agree %d of %d, want 2 of 4", rep.Agree, rep.Total)
 	}
 	got := map[string]string{}
 	for _, r := range rep.Results {
@@ -22,6 +22,7 @@ func TestCheckCorpus(t *testing.T) {
 	}
 	want := map[string]string{
 		"agree.yaml":   "",
+		"skipped.yaml": "",
 		"differs.yaml": "epoch differs | subpackages differs: -differs-dev | environment differs: -build-base",
 		"broken.yaml":  `load: unknown key "colour" in package`,
 	}
@@ -41,29 +42,29 @@ func TestRatchet(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	write("2\n")
-	if err := run(&out, "testdata/corpus", file, false, "", false); err == nil || !strings.Contains(err.Error(), "fewer than the 2") {
+	write("3\n")
+	if err := run(&out, "testdata/corpus", file, false, "", false); err == nil || !strings.Contains(err.Error(), "fewer than the 3") {
 		t.Fatalf("below the ratchet: err = %v", err)
 	}
 	write("0\n")
 	if err := run(&out, "testdata/corpus", file, true, "", false); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := readRatchet(file); err != nil || n != 1 {
-		t.Fatalf("ratchet after update = %d, %v; want 1", n, err)
+	if n, err := readRatchet(file); err != nil || n != 2 {
+		t.Fatalf("ratchet after update = %d, %v; want 2", n, err)
 	}
-	write("1\n")
+	write("2\n")
 	if err := run(&out, "testdata/corpus", file, true, "", false); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := readRatchet(file); n != 1 {
+	if n, _ := readRatchet(file); n != 2 {
 		t.Fatalf("ratchet moved to %d on an equal run", n)
 	}
 	write("x")
 	if err := run(&out, "testdata/corpus", file, false, "", false); err == nil {
 		t.Fatal("a ratchet file without a number was accepted")
 	}
-	if !strings.Contains(out.String(), "agreement: 1 of 3 recipes (33.3%)") {
+	if !strings.Contains(out.String(), "agreement: 2 of 4 recipes (50.0%)") {
 		t.Errorf("report lacks the rate:\n%s", out.String())
 	}
 }
@@ -110,7 +111,7 @@ func TestTimeProcesses(t *testing.T) {
 		}
 	}
 	// A failing compile counts like any other: the rate says which fail.
-	if tm.n != 3 || compiles != 3 || len(lines) != 3+200 || tm.floor <= 0 || tm.per() <= 0 {
+	if tm.n != 4 || compiles != 4 || len(lines) != 4+200 || tm.floor <= 0 || tm.per() <= 0 {
 		t.Errorf("n=%d compiles=%d calls=%d floor=%v per=%v", tm.n, compiles, len(lines), tm.floor, tm.per())
 	}
 }
