@@ -21,6 +21,7 @@ func (s *scheduler) options(r *Result) build.Options {
 	o.Recipe = r.Recipe
 	o.Arch = s.arch
 	o.Interactive = false
+	o.Progress = nil // builds run at once: no shared progress line
 	if len(r.Deps) > 0 {
 		out := o.OutDir
 		if out == "" {

@@ -178,7 +178,10 @@ func (s *scheduler) cycleOf(name string) graph.Cycle {
 // run starts every recipe whose dependencies are done, up to Jobs at once,
 // until none is left.
 func (s *scheduler) run(ctx context.Context) {
-	type done struct{ name string }
+	type done struct {
+		name string
+		res  *Result
+	}
 	finished := make(chan done)
 	running := 0
 	stopped := false
@@ -195,9 +198,10 @@ func (s *scheduler) run(ctx context.Context) {
 			r.Started = s.clock
 			running++
 			deps, first := s.depKeys(name)
+			work := *r // the build writes its own copy; the loop reads r
 			go func() {
-				s.one(ctx, r, deps, first)
-				finished <- done{name}
+				s.one(ctx, &work, deps, first)
+				finished <- done{name, &work}
 			}()
 		}
 		if running == 0 {
@@ -206,6 +210,7 @@ func (s *scheduler) run(ctx context.Context) {
 		d := <-finished
 		running--
 		r := s.results[d.name]
+		*r = *d.res
 		s.clock++
 		r.Finished = s.clock
 		s.logResult(r)

@@ -46,7 +46,8 @@ type Node struct {
 	// Plan is the compiled recipe (nil when it did not compile).
 	Plan *pipeline.Plan `json:"-"`
 
-	deps []int
+	deps      []int
+	buildDeps []int // deps through the build environment alone
 }
 
 // Edge says that recipe From needs a package that recipe To builds.
@@ -65,6 +66,10 @@ type Cycle struct {
 	// back to it; Closing is its last edge.
 	Path    []Edge `json:"path"`
 	Closing Edge   `json:"closing"`
+	// BuildOnly counts the recipes that are in a cycle through build
+	// environments alone: those that ordering by the build environment,
+	// as melange-based tools do, cannot order either.
+	BuildOnly int `json:"build-only"`
 }
 
 func (c Cycle) Error() string {
@@ -77,6 +82,12 @@ func (c Cycle) Error() string {
 		fmt.Fprintf(&b, "%s needs %s (%s %s)", e.From, e.To, e.Kind, e.Need)
 	}
 	fmt.Fprintf(&b, "; the edge %s → %s closes it: build one of them from the repositories first, or drop that need", c.Closing.From, c.Closing.To)
+	switch {
+	case c.BuildOnly == 0:
+		b.WriteString(" (by build environments alone, the order melange-based tools use, there is no cycle here: test or runtime needs close it)")
+	case c.BuildOnly < len(c.Recipes):
+		fmt.Fprintf(&b, " (by build environments alone, the order melange-based tools use, %d of them are still in cycles)", c.BuildOnly)
+	}
 	return b.String()
 }
 
@@ -93,8 +104,10 @@ type Graph struct {
 	Depth int `json:"depth"`
 	Width int `json:"width"`
 	// LargestSCC is the biggest strongly connected component (one recipe
-	// when there is no cycle).
-	LargestSCC []string `json:"largest-scc"`
+	// when there is no cycle); LargestBuildSCC the biggest through build
+	// environment edges alone.
+	LargestSCC      []string `json:"largest-scc"`
+	LargestBuildSCC []string `json:"largest-build-scc"`
 
 	byName map[string]int
 }
@@ -136,7 +149,7 @@ func link(nodes []*Node) (*Graph, error) {
 		if n.NotTargeted != "" {
 			continue
 		}
-		seen := map[int]bool{}
+		seen, seenBuild := map[int]bool{}, map[int]bool{}
 		for _, need := range n.Needs {
 			var to []int
 			if j, ok := owner[need.Name]; ok {
@@ -145,6 +158,10 @@ func link(nodes []*Node) (*Graph, error) {
 				to = virtual[need.Name]
 			}
 			for _, j := range to {
+				if j != i && need.Kind == KindBuild && !seenBuild[j] {
+					seenBuild[j] = true
+					n.buildDeps = append(n.buildDeps, j)
+				}
 				if j == i || seen[j] {
 					continue
 				}

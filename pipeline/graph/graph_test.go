@@ -155,3 +155,30 @@ func TestDepName(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildOnlyCycle(t *testing.T) {
+	node := func(name string, needs ...Need) *Node {
+		return &Node{Name: name, Recipe: name + ".yaml", Packages: []string{name}, Provides: []string{name}, Needs: needs}
+	}
+	// p ⇄ q through build environments; s needs p to build and p needs
+	// s to test, so the whole cycle is p, q, s but only p, q remain when
+	// ordering by build environments alone.
+	g, err := link([]*Node{
+		node("p", Need{"q", KindBuild}, Need{"s", KindTest}),
+		node("q", Need{"p", KindBuild}),
+		node("s", Need{"p", KindBuild}),
+		node("t", Need{"s", KindRuntime}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Cycles) != 1 || !slices.Equal(g.Cycles[0].Recipes, []string{"p", "q", "s"}) {
+		t.Fatalf("cycles %+v", g.Cycles)
+	}
+	if g.Cycles[0].BuildOnly != 2 || !slices.Equal(g.LargestBuildSCC, []string{"p", "q"}) {
+		t.Errorf("build-only: %d recipes, largest %q", g.Cycles[0].BuildOnly, g.LargestBuildSCC)
+	}
+	if msg := g.Cycles[0].Error(); !strings.Contains(msg, "2 of them are still in cycles") {
+		t.Errorf("cycle error: %s", msg)
+	}
+}

@@ -54,6 +54,11 @@ func (g *Graph) Summary() string {
 	} else {
 		b.WriteString("no cycles\n")
 	}
+	if len(g.LargestBuildSCC) > 1 {
+		fmt.Fprintf(&b, "through build environments alone: largest strongly connected component %d recipes (%s)\n", len(g.LargestBuildSCC), strings.Join(g.LargestBuildSCC, ", "))
+	} else {
+		b.WriteString("through build environments alone: no cycles\n")
+	}
 	for _, c := range g.Cycles {
 		b.WriteString(c.Error() + "\n")
 	}

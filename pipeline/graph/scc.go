@@ -2,12 +2,13 @@ package graph
 
 import "sort"
 
-// tarjan returns the strongly connected components of the nodes, each
-// after every component it can reach (dependencies first).
-func tarjan(nodes []*Node) [][]int {
-	index := make([]int, len(nodes))
-	low := make([]int, len(nodes))
-	on := make([]bool, len(nodes))
+// tarjan returns the strongly connected components of the graph whose
+// edges are adj, each after every component it can reach (dependencies
+// first).
+func tarjan(adj [][]int) [][]int {
+	index := make([]int, len(adj))
+	low := make([]int, len(adj))
+	on := make([]bool, len(adj))
 	for i := range index {
 		index[i] = -1
 	}
@@ -20,7 +21,7 @@ func tarjan(nodes []*Node) [][]int {
 		next++
 		stack = append(stack, v)
 		on[v] = true
-		for _, w := range nodes[v].deps {
+		for _, w := range adj[v] {
 			if index[w] < 0 {
 				visit(w)
 				low[v] = min(low[v], low[w])
@@ -44,7 +45,7 @@ func tarjan(nodes []*Node) [][]int {
 		sort.Ints(comp)
 		out = append(out, comp)
 	}
-	for v := range nodes {
+	for v := range adj {
 		if index[v] < 0 {
 			visit(v)
 		}
@@ -54,7 +55,26 @@ func tarjan(nodes []*Node) [][]int {
 
 // analyze finds the cycles, levels, order, depth and width.
 func (g *Graph) analyze() {
-	comps := tarjan(g.Nodes)
+	adj := make([][]int, len(g.Nodes))
+	buildAdj := make([][]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		adj[i], buildAdj[i] = n.deps, n.buildDeps
+	}
+	comps := tarjan(adj)
+	buildComp := map[int]int{} // node → its build-only component, when cyclic
+	for c, comp := range tarjan(buildAdj) {
+		if len(comp) > len(g.LargestBuildSCC) {
+			g.LargestBuildSCC = g.LargestBuildSCC[:0]
+			for _, v := range comp {
+				g.LargestBuildSCC = append(g.LargestBuildSCC, g.Nodes[v].Name)
+			}
+		}
+		if len(comp) > 1 {
+			for _, v := range comp {
+				buildComp[v] = c
+			}
+		}
+	}
 	compOf := make([]int, len(g.Nodes))
 	for c, comp := range comps {
 		for _, v := range comp {
@@ -77,7 +97,13 @@ func (g *Graph) analyze() {
 			largest = comp
 		}
 		if len(comp) > 1 {
-			g.Cycles = append(g.Cycles, g.cycle(comp, compOf, c))
+			cy := g.cycle(comp, compOf, c)
+			for _, v := range comp {
+				if _, ok := buildComp[v]; ok {
+					cy.BuildOnly++
+				}
+			}
+			g.Cycles = append(g.Cycles, cy)
 		}
 	}
 	perLevel := map[int]int{}
