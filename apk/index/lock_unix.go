@@ -14,7 +14,8 @@ import (
 // free. Every open of the file is locked independently, so the lock
 // serialises goroutines of one process as well as separate processes. The
 // lock does not nest: Update takes it itself, so do not hold it around a
-// call to Update.
+// call to Update. Once it holds the lock, it finishes what a crashed
+// holder left (see Publish).
 func Lock(dir string) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("repository directory: %w", err)
@@ -33,6 +34,12 @@ func Lock(dir string) (*DirLock, error) {
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// What a crashed holder left: finish its journaled publication, remove
+	// its temporary files (see Publish).
+	if err := recoverDir(dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return &DirLock{release: func() error {
 		// Closing the descriptor releases the flock.

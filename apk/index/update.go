@@ -68,12 +68,21 @@ func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
 // caller holds the lock of dst's directory. It returns the number of
 // records written.
 func mergeFile(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger) (int, error) {
+	return mergeFileTo(src, dst, pkgs, opts, log, writeAtomic)
+}
+
+// mergeFileTo is mergeFile with the signed index bytes handed to put.
+func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger, put func(string, ...[]byte) error) (int, error) {
 	data, err := readFile(src)
 	if errors.Is(err, fs.ErrNotExist) {
 		ix := &Index{Description: opts.Description}
 		ix.Merge(pkgs...)
 		log.Debug("creating index", "path", dst, "adding", len(pkgs))
-		return len(ix.Packages), WriteFile(dst, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+		unsigned, err := Marshal(ix, opts.SourceDateEpoch)
+		if err != nil {
+			return 0, err
+		}
+		return len(ix.Packages), putSigned(put, dst, unsigned, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
 	}
 	bad := func(err error) error {
 		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", src, err)
@@ -116,7 +125,7 @@ func mergeFile(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log
 	if bytes.HasPrefix(merged, []byte("P:")) {
 		total++
 	}
-	return total, writeSigned(dst, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+	return total, putSigned(put, dst, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
 }
 
 // mergeText merges pkgs into APKINDEX text and returns the new text. Text
@@ -159,6 +168,12 @@ func WriteFile(path string, ix *Index, key *rsa.PrivateKey, keyName string, h cr
 // writeSigned signs unsigned (when key is set) and writes the result to
 // path atomically.
 func writeSigned(path string, unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+	return putSigned(writeAtomic, path, unsigned, key, keyName, h, sourceDateEpoch)
+}
+
+// putSigned signs unsigned (when key is set) and hands the signature and
+// unsigned bytes to put.
+func putSigned(put func(string, ...[]byte) error, path string, unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
 	var sig []byte
 	var err error
 	if key != nil {
@@ -166,7 +181,7 @@ func writeSigned(path string, unsigned []byte, key *rsa.PrivateKey, keyName stri
 			return err
 		}
 	}
-	return writeAtomic(path, sig, unsigned)
+	return put(path, sig, unsigned)
 }
 
 // writeAtomic replaces path with the concatenation of parts.

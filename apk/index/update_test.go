@@ -24,6 +24,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashHelperEnv); dir != "" {
+		crashHelper(dir) // never returns
+	}
 	if dir := os.Getenv(helperDirEnv); dir != "" {
 		if err := helperUpdate(dir, os.Getenv(helperNameEnv)); err != nil {
 			fmt.Fprintln(os.Stderr, "helper:", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 )
 
@@ -35,6 +36,8 @@ type Result struct {
 type Written struct {
 	Info *apk.PackageInfo
 	Path string
+
+	staged *fsutil.File // the package under its temporary name until published
 }
 
 // Build runs the build described by opts, phase by phase: compile the
@@ -104,13 +107,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := nw.writeLock(lock); err != nil {
 		return nil, err
 	}
-	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
+	if res.Index, err = publish(outDir, res.Packages, signer, sde, log, opts.NoIndex); err != nil {
 		return nil, err
 	}
-	if !opts.NoIndex {
-		if res.Index, err = updateIndex(outDir, res.Packages, signer, sde, log); err != nil {
-			return nil, err
-		}
+	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
+		return nil, err
 	}
 	res.Duration = time.Since(start)
 	if res.Network = nw.summary(); res.Network != "" {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/sca"
 )
@@ -142,17 +143,26 @@ func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree st
 
 // pack writes the prepared tree of pkg as a signed package, atomically,
 // into the output directory.
-func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string) (string, time.Duration, error) {
+func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree string) (*fsutil.File, time.Duration, error) {
 	start := time.Now()
 	if err := e.loadIDs(); err != nil {
-		return "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
+		return nil, 0, fmt.Errorf("packing %s: %w", info.Name, err)
 	}
-	path := filepath.Join(e.outDir, info.Filename())
 	xattrs, err := setcapXattrs(pkg)
 	if err != nil {
-		return "", 0, err
+		return nil, 0, err
 	}
-	err = apk.WriteFile(path, tree, info, apk.WriteOptions{
+	if err := os.MkdirAll(e.outDir, 0o755); err != nil {
+		return nil, 0, err
+	}
+	// Staged under a temporary name; index.Publish puts it in place
+	// together with the index.
+	f, err := fsutil.Create(filepath.Join(e.outDir, info.Filename()))
+	if err != nil {
+		return nil, 0, fmt.Errorf("packing %s: %w", info.Name, err)
+	}
+	bw := bufio.NewWriterSize(f, 256<<10)
+	err = apk.Write(bw, tree, info, apk.WriteOptions{
 		Xattrs:          xattrs,
 		SigningKey:      e.key,
 		KeyName:         e.keyName,
@@ -162,10 +172,14 @@ func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree str
 		ExtraControl:    map[string][]byte{".melange.yaml": e.recipe},
 		TempDir:         e.tempDir,
 	})
-	if err != nil {
-		return "", 0, fmt.Errorf("packing %s: %w", info.Name, err)
+	if err == nil {
+		err = bw.Flush()
 	}
-	return path, time.Since(start), nil
+	if err != nil {
+		f.Abort()
+		return nil, 0, fmt.Errorf("packing %s: %w", info.Name, err)
+	}
+	return f, time.Since(start), nil
 }
 
 // analyze adds the dependencies and provides found in the tree (shared

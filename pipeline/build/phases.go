@@ -208,33 +208,48 @@ func (e *emitter) emit(ctx context.Context, workspace string) ([]Written, error)
 		}
 	}
 	phase(e.log, t, "scanned, linted and described packages", "packages", len(infos))
-	written := make([]Written, len(trees))
+	written := make([]Written, 0, len(trees))
 	for i, p := range e.plan.Packages {
-		path, took, err := e.pack(p, infos[i], trees[i])
+		f, took, err := e.pack(p, infos[i], trees[i])
 		if err != nil {
+			for _, w := range written {
+				w.staged.Abort()
+			}
 			return nil, err
 		}
-		e.log.Info("wrote package", "path", path, "bytes", infos[i].FileSize, "installed", infos[i].Size, "took", took.Round(time.Millisecond))
-		written[i] = Written{Info: infos[i], Path: path}
+		e.log.Info("wrote package", "path", f.Path(), "bytes", infos[i].FileSize, "installed", infos[i].Size, "took", took.Round(time.Millisecond))
+		written = append(written, Written{Info: infos[i], Path: f.Path(), staged: f})
 	}
 	return written, nil
 }
 
-// updateIndex merges the written packages into outDir's APKINDEX.tar.gz
-// and returns its path.
-func updateIndex(outDir string, written []Written, sig signer, sde int64, log *slog.Logger) (string, error) {
+// publish puts the written packages, staged under temporary names, in
+// place together with outDir's APKINDEX.tar.gz (see index.Publish: a crash
+// never leaves the index disagreeing with a package once the next build
+// has looked) and returns the index's path; with noIndex it only puts the
+// packages in place.
+func publish(outDir string, written []Written, sig signer, sde int64, log *slog.Logger, noIndex bool) (string, error) {
 	t := time.Now()
-	infos := make([]*apk.PackageInfo, len(written))
+	staged := make([]index.Staged, len(written))
 	for i, w := range written {
-		infos[i] = w.Info
+		staged[i] = index.Staged{File: w.staged, Info: w.Info}
+		defer w.staged.Abort() // nothing after a Commit
 	}
-	err := index.Update(outDir, infos, index.UpdateOptions{
+	if noIndex {
+		for _, s := range staged {
+			if err := s.File.Commit(0o644); err != nil {
+				return "", fmt.Errorf("writing %s: %w", s.File.Path(), err)
+			}
+		}
+		return "", nil
+	}
+	err := index.Publish(outDir, staged, index.UpdateOptions{
 		SigningKey: sig.key, KeyName: sig.name, SourceDateEpoch: sde, Logger: log,
 	})
 	if err != nil {
 		return "", fmt.Errorf("updating the index in %s: %w", outDir, err)
 	}
 	path := filepath.Join(outDir, index.FileName)
-	phase(log, t, "updated index", "path", path)
+	phase(log, t, "published packages and index", "path", path)
 	return path, nil
 }
