@@ -97,20 +97,6 @@ func buildArches(cmd *cobra.Command, o build.Options, arches []string) error {
 	return nil
 }
 
-// buildDateEpoch reads --build-date; SOURCE_DATE_EPOCH, when set, wins
-// (nil is returned and the library reads it).
-func buildDateEpoch(date string) (*int64, error) {
-	if os.Getenv("SOURCE_DATE_EPOCH") != "" {
-		return nil, nil
-	}
-	t, err := time.Parse(time.RFC3339, date)
-	if err != nil {
-		return nil, fmt.Errorf("--build-date %q: want RFC 3339, e.g. 2024-01-02T15:04:05Z", date)
-	}
-	sde := t.Unix()
-	return &sde, nil
-}
-
 // report prints the summary of a build: what was written where.
 func report(cmd *cobra.Command, res *build.Result) {
 	if res.Skipped != "" {

@@ -154,13 +154,7 @@ func (b *buildFlags) options(changed func(string) bool) ([]string, error) {
 	if changed("lint-warn") {
 		o.LintWarn = append([]string{}, b.lintWarn...)
 	}
-	if b.buildDate != "" {
-		sde, err := buildDateEpoch(b.buildDate)
-		if err != nil {
-			return nil, err
-		}
-		o.SourceDateEpoch = sde
-	}
+	o.BuildDate = b.buildDate
 	for _, ignored := range []struct {
 		set  bool
 		flag string

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -92,13 +90,6 @@ mtimes (default 0).`,
 // indexEpoch is the mtime given to index tar entries: $SOURCE_DATE_EPOCH,
 // or 0 when it is unset or empty.
 func indexEpoch() (int64, error) {
-	v := os.Getenv("SOURCE_DATE_EPOCH")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970", v)
-	}
-	return n, nil
+	sde, _, err := apk.SourceDateEpoch()
+	return sde, err
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,7 +77,7 @@ func runPack(cmd *cobra.Command, dir string, f packFlags) error {
 	}
 	epoch := f.sourceDateEpoch
 	if !f.sourceDateEpochSet {
-		if epoch, err = envEpoch(); err != nil {
+		if epoch, _, err = apk.SourceDateEpoch(); err != nil {
 			return err
 		}
 	}
@@ -112,19 +110,6 @@ func runPack(cmd *cobra.Command, dir string, f packFlags) error {
 	printf(cmd, "wrote %s (%s, %s, installed size %s) in %.2fs\n", out, sizeString(info.FileSize), signed,
 		sizeString(int64(info.Size)), time.Since(start).Seconds())
 	return nil
-}
-
-// envEpoch reads SOURCE_DATE_EPOCH (0 when unset).
-func envEpoch() (int64, error) {
-	v := os.Getenv("SOURCE_DATE_EPOCH")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds: fix or unset it", v)
-	}
-	return n, nil
 }
 
 // sizeString renders a byte count for people.

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
@@ -143,10 +144,12 @@ func optionInputs(opts *build.Options) ([]string, error) {
 		}
 		out = append(out, f.name+" "+d)
 	}
-	if opts.SourceDateEpoch != nil {
-		out = append(out, fmt.Sprintf("source-date-epoch %d", *opts.SourceDateEpoch))
-	} else if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		out = append(out, "source-date-epoch "+v)
+	if opts.SourceDateEpoch != nil || opts.BuildDate != "" || os.Getenv(apk.SourceDateEpochEnv) != "" {
+		sde, err := opts.Epoch()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("source-date-epoch %d", sde))
 	}
 	if opts.Namespace != "" {
 		out = append(out, "namespace "+opts.Namespace)

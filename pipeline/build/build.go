@@ -48,7 +48,7 @@ type Written struct {
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	log := opts.logger()
-	sde, err := opts.sourceDateEpoch()
+	sde, err := opts.Epoch()
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,14 @@
 package build
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
+	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/netrec"
 	"github.com/pestle-dev/pestle/sandbox"
@@ -116,6 +117,9 @@ type Options struct {
 	NoIndex bool
 	// Namespace is written as the packages' maintainer field when set.
 	Namespace string
+	// BuildDate (RFC 3339, --build-date) is the build's time when
+	// SourceDateEpoch is nil and $SOURCE_DATE_EPOCH is unset.
+	BuildDate string
 	// Origin is where the recipe comes from, for .PKGINFO and the SBOM.
 	Origin RecipeOrigin
 	// StripOriginName writes each package's own name as its origin.
@@ -156,24 +160,22 @@ func (o *EnvOptions) apkCacheDir() (string, error) {
 	return filepath.Join(base, "pestle"), nil
 }
 
-func (o *EnvOptions) sourceDateEpoch() (int64, error) {
-	if o.SourceDateEpoch != nil {
-		return *o.SourceDateEpoch, nil
+// sourceDateEpoch is SourceDateEpoch, else the build date (see
+// apk.BuildDate: $SOURCE_DATE_EPOCH, else date, else 0).
+func (o *EnvOptions) sourceDateEpoch(date string) (int64, error) {
+	if o.SourceDateEpoch == nil {
+		return apk.BuildDate(date)
 	}
-	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, &envError{v}
-		}
-		return n, nil
+	if *o.SourceDateEpoch < 0 {
+		return 0, fmt.Errorf("source date epoch %d is before 1970", *o.SourceDateEpoch)
 	}
-	return 0, nil
+	return *o.SourceDateEpoch, nil
 }
 
-type envError struct{ v string }
-
-func (e *envError) Error() string {
-	return "SOURCE_DATE_EPOCH=" + strconv.Quote(e.v) + " is not a whole number of seconds (unset it or set e.g. SOURCE_DATE_EPOCH=$(date +%s))"
+// Epoch is the time given to every file and signature of the build:
+// SourceDateEpoch, else $SOURCE_DATE_EPOCH, else BuildDate, else 0.
+func (o *Options) Epoch() (int64, error) {
+	return o.sourceDateEpoch(o.BuildDate)
 }
 
 func (o *EnvOptions) logger() *slog.Logger {

@@ -50,7 +50,7 @@ var ErrNoTests = errors.New("no test")
 // recipe, a broken sandbox).
 func Test(ctx context.Context, opts TestOptions) (*TestReport, error) {
 	log := opts.logger()
-	sde, err := opts.sourceDateEpoch()
+	sde, err := opts.sourceDateEpoch("")
 	if err != nil {
 		return nil, err
 	}
