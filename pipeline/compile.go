@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // CompileOptions choose what Compile builds.
@@ -169,15 +171,15 @@ func (c *compiler) compile() *Plan {
 	c.base.Set("package.name", name)
 	c.base.Set("package.version", version)
 	c.base.Set("package.full-version", fmt.Sprintf("%s-r%d", version, p.Epoch))
-	c.base.Set("targets.destdir", WorkDir+"/melange-out/"+name)
-	c.base.Set("targets.contextdir", WorkDir+"/melange-out/"+name)
+	c.base.Set("targets.destdir", sandbox.GuestWorkspace+"/melange-out/"+name)
+	c.base.Set("targets.contextdir", sandbox.GuestWorkspace+"/melange-out/"+name)
 	c.base.Set("context.name", name)
 
 	subs := c.expandSubpackages(name)
 	for _, s := range subs {
-		c.base.Set("targets.package."+s.name, WorkDir+"/melange-out/"+s.name)
+		c.base.Set("targets.package."+s.name, sandbox.GuestWorkspace+"/melange-out/"+s.name)
 	}
-	c.base.Set("targets.package."+name, WorkDir+"/melange-out/"+name)
+	c.base.Set("targets.package."+name, sandbox.GuestWorkspace+"/melange-out/"+name)
 
 	plan := &Plan{File: r.File, Arch: c.arch.APK, Capabilities: r.Capabilities}
 	plan.Package = PackageInfo{
@@ -305,8 +307,8 @@ func (c *compiler) baseScope() *Scope {
 	sc.define("package.version", p.Version, nil, "package.version", r.File, p.At.Key("version"))
 	sc.define("package.description", p.Description, nil, "package.description", r.File, p.At.Key("description"))
 	sc.Set("package.epoch", strconv.FormatUint(p.Epoch, 10))
-	sc.Set("package.srcdir", WorkDir)
-	sc.Set("targets.outdir", WorkDir+"/melange-out")
+	sc.Set("package.srcdir", sandbox.GuestWorkspace)
+	sc.Set("targets.outdir", sandbox.GuestWorkspace+"/melange-out")
 	sc.Set("build.arch", a.APK)
 	sc.Set("build.goarch", a.Go)
 	sc.Set("host.triplet.gnu", a.TripletGNU(fl))

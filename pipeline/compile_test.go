@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 const smallRecipe = `
@@ -86,7 +88,7 @@ func TestCompileSmall(t *testing.T) {
 		t.Errorf("host step: %+v", h)
 	}
 	env := plan.StepEnv(s)
-	if env["HOME"] != "/root" || env["FOO"] != "bar" || env["STEP"] != "1" || env["PATH"] != DefaultPath || env["GOPATH"] == "" {
+	if env["HOME"] != "/root" || env["FOO"] != "bar" || env["STEP"] != "1" || env["PATH"] != sandbox.DefaultPath || env["GOPATH"] == "" {
 		t.Errorf("StepEnv = %v", env)
 	}
 	cmd := s.Command(false)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // subpackage is one subpackage after range expansion.
@@ -51,7 +53,7 @@ func (c *compiler) expandSubpackages(mainName string) []subpackage {
 				sc.define("range.value", it.value, c.base, "data "+d.Name+" item "+strconv.Quote(it.key), r.File, d.ItemsPos[it.key])
 			}
 			name := c.expand(sc, sp.Name, r.File, sp.At.Key("name"), "in "+w+".name")
-			dir := WorkDir + "/melange-out/" + name
+			dir := sandbox.GuestWorkspace + "/melange-out/" + name
 			sc.Set("subpkg.name", name)
 			sc.Set("context.name", name)
 			sc.Set("targets.subpkgdir", dir)
@@ -131,8 +133,8 @@ const buildUser = "build"
 
 // cacheEnv are environment defaults set when the recipe leaves them empty.
 var cacheEnv = [][2]string{
-	{"HOME", WorkDir},
-	{"GOPATH", WorkDir + "/.cache/go"},
+	{"HOME", sandbox.GuestWorkspace},
+	{"GOPATH", sandbox.GuestWorkspace + "/.cache/go"},
 	{"GOMODCACHE", "/var/cache/melange/gomodcache"},
 	{"UV_CACHE_DIR", "/var/cache/melange/uv"},
 	{"PIP_CACHE_DIR", "/var/cache/melange/pip"},

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"maps"
 	"strings"
+
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // Plan is a recipe compiled for one architecture: everything a build needs
@@ -120,13 +122,6 @@ type Step struct {
 	Source string `json:"source,omitempty"`
 }
 
-// WorkDir is the sandbox's workspace; relative working directories and
-// targets.* paths live under it.
-const WorkDir = "/home/build"
-
-// DefaultPath is the PATH every step runs with.
-const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/sbin:/bin"
-
 // StepEnv returns the full environment of step s: the environment's
 // variables, then PATH, then the step's own (later wins).
 func (p *Plan) StepEnv(s Step) map[string]string {
@@ -134,7 +129,7 @@ func (p *Plan) StepEnv(s Step) map[string]string {
 	if env == nil {
 		env = map[string]string{}
 	}
-	env["PATH"] = DefaultPath
+	env["PATH"] = sandbox.DefaultPath
 	maps.Copy(env, s.Env)
 	return env
 }

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"path"
 	"strings"
+
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // hostSteps are the uses: pipelines pestle carries out on the host.
@@ -154,9 +156,9 @@ func (c *compiler) step(s *StepSpec, ctx stepCtx, where string, live bool, out *
 	absWD := wd
 	switch {
 	case absWD == "":
-		absWD = WorkDir
+		absWD = sandbox.GuestWorkspace
 	case !strings.HasPrefix(absWD, "/"):
-		absWD = path.Join(WorkDir, absWD)
+		absWD = path.Join(sandbox.GuestWorkspace, absWD)
 	}
 
 	name := s.Name

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pestle-dev/pestle/apk/index"
 	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
@@ -58,7 +59,7 @@ func BenchmarkIndexFromCache(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			if _, _, nm := s.counts(r.loc.base.Path + "/" + c.arch + "/" + IndexFile); nm == 0 {
+			if _, _, nm := s.counts(r.loc.base.Path + "/" + c.arch + "/" + index.FileName); nm == 0 {
 				b.Fatal("the server never answered 304")
 			}
 		})

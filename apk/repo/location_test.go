@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/apk/index"
 )
 
 func TestParseLocation(t *testing.T) {
@@ -53,11 +55,11 @@ func TestChild(t *testing.T) {
 		t.Errorf("child = %q, want %q", got, want)
 	}
 	l, _ = parseLocation("https://h")
-	if got, want := l.child("x86_64", IndexFile), "https://h/x86_64/APKINDEX.tar.gz"; got != want {
+	if got, want := l.child("x86_64", index.FileName), "https://h/x86_64/APKINDEX.tar.gz"; got != want {
 		t.Errorf("child = %q, want %q", got, want)
 	}
 	l, _ = parseLocation("/srv/repo")
-	if got, want := l.child("x86_64", IndexFile), filepath.FromSlash("/srv/repo/x86_64/APKINDEX.tar.gz"); got != want {
+	if got, want := l.child("x86_64", index.FileName), filepath.FromSlash("/srv/repo/x86_64/APKINDEX.tar.gz"); got != want {
 		t.Errorf("child = %q, want %q", got, want)
 	}
 }
@@ -101,7 +103,7 @@ func FuzzParseLocation(f *testing.F) {
 		if err != nil {
 			return
 		}
-		child := l.child("x86_64", IndexFile)
+		child := l.child("x86_64", index.FileName)
 		if l.remote() {
 			if l.base.Host == "" {
 				t.Fatalf("%q: remote location without host", s)

@@ -17,9 +17,6 @@ import (
 // maxIndexSize bounds an index download (the index reader's own limit).
 const maxIndexSize = 1 << 30
 
-// IndexFile is the name of a repository's index in each arch directory.
-const IndexFile = "APKINDEX.tar.gz"
-
 // Repository is one package repository for one architecture: a local
 // directory, a file:// URL or an http(s):// URL whose <Arch>/ directory
 // holds APKINDEX.tar.gz and the packages. It is safe for concurrent use.
@@ -58,7 +55,7 @@ func Open(ctx context.Context, url string, opts Options) (*Repository, error) {
 			return nil, fmt.Errorf("repository: %w", err)
 		}
 		if !st.IsDir() {
-			return nil, fmt.Errorf("repository %s: not a directory (a repository holds <arch>/%s)", loc, IndexFile)
+			return nil, fmt.Errorf("repository %s: not a directory (a repository holds <arch>/%s)", loc, index.FileName)
 		}
 		return r, nil
 	}
@@ -70,7 +67,7 @@ func Open(ctx context.Context, url string, opts Options) (*Repository, error) {
 }
 
 // IndexURL is the URL (or path) of the repository's index.
-func (r *Repository) IndexURL() string { return r.loc.child(r.Arch, IndexFile) }
+func (r *Repository) IndexURL() string { return r.loc.child(r.Arch, index.FileName) }
 
 // PackageURL is the URL (or path) of pkg in the repository:
 // <repo>/<Arch>/<name>-<version>.apk.
@@ -105,7 +102,7 @@ func (r *Repository) Index(ctx context.Context) (*index.Index, error) {
 	}
 	var ix *index.Index
 	dir := filepath.Join(r.cache, "apk", "index", slug(u))
-	err := r.f.cachedGet(ctx, u, dir, IndexFile, maxIndexSize, func(rd io.Reader) error {
+	err := r.f.cachedGet(ctx, u, dir, index.FileName, maxIndexSize, func(rd io.Reader) error {
 		var err error
 		if ix, err = index.Read(rd, kr, allow); err != nil {
 			return fmt.Errorf("%s: %w", u, err)

@@ -261,7 +261,7 @@ func TestIndexCorruptCache(t *testing.T) {
 	opts := testOptions(t)
 	r := openHTTP(t, s, opts)
 	mustIndex(t, r)
-	path := filepath.Join(opts.CacheDir, "apk", "index", slug(r.IndexURL()), IndexFile)
+	path := filepath.Join(opts.CacheDir, "apk", "index", slug(r.IndexURL()), index.FileName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

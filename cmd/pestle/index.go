@@ -78,7 +78,7 @@ mtimes (default 0).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "APKINDEX.tar.gz", "index file to write")
+	f.StringVarP(&o.output, "output", "o", index.FileName, "index file to write")
 	f.StringVarP(&o.source, "source", "s", "", "index to merge from with --merge (default: the output file)")
 	f.StringVarP(&o.arch, "arch", "a", "", "index only packages of this architecture (amd64/arm64 accepted); others are skipped")
 	f.BoolVarP(&o.merge, "merge", "m", false, "keep the records of the existing index")

@@ -88,11 +88,11 @@ func hostDir(workspace, wd string) (string, error) {
 	}
 	clean := path.Clean(wd)
 	if !path.IsAbs(clean) {
-		clean = path.Join(pipeline.WorkDir, clean)
+		clean = path.Join(sandbox.GuestWorkspace, clean)
 	}
-	rel, ok := strings.CutPrefix(clean, pipeline.WorkDir)
+	rel, ok := strings.CutPrefix(clean, sandbox.GuestWorkspace)
 	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
-		return "", fmt.Errorf("working directory %s is outside the workspace %s: host-side steps can only write there", wd, pipeline.WorkDir)
+		return "", fmt.Errorf("working directory %s is outside the workspace %s: host-side steps can only write there", wd, sandbox.GuestWorkspace)
 	}
 	return filepath.Join(workspace, filepath.FromSlash(rel)), nil
 }
