@@ -21,6 +21,15 @@ type extractor struct {
 	dirs   []Entry // directory modes and mtimes, applied at the end
 	seq    int
 	undo   *Undo // what this extraction changed
+	// known holds the directories seen to exist (and made by) this
+	// extraction: one lookup instead of a walk through os.Root per file.
+	// None is ever replaced: clear leaves directories alone.
+	known map[string]bool
+	// sub is the directory regular files were last written to, opened
+	// once through root: files of one directory come together in a
+	// package, and each then costs a lookup of its base name only.
+	sub     *os.Root
+	subName string
 }
 
 func newExtractor(dir string, log *slog.Logger) (*extractor, error) {
@@ -31,10 +40,35 @@ func newExtractor(dir string, log *slog.Logger) (*extractor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &extractor{root: root, asRoot: os.Geteuid() == 0, log: log, undo: &Undo{root: dir}}, nil
+	return &extractor{root: root, asRoot: os.Geteuid() == 0, log: log, undo: &Undo{root: dir}, known: map[string]bool{}}, nil
 }
 
-func (x *extractor) close() { x.root.Close() }
+func (x *extractor) close() {
+	if x.sub != nil {
+		x.sub.Close()
+	}
+	x.root.Close()
+}
+
+// dirOf returns the root a file of dir is written through, opening it
+// through x.root when it is not the cached one.
+func (x *extractor) dirOf(dir string) (*os.Root, error) {
+	if dir == "." {
+		return x.root, nil
+	}
+	if x.sub != nil && x.subName == dir {
+		return x.sub, nil
+	}
+	r, err := x.root.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if x.sub != nil {
+		x.sub.Close()
+	}
+	x.sub, x.subName = r, dir
+	return r, nil
+}
 
 // isEscape tells whether err is os.Root refusing a path that leaves it.
 func isEscape(err error) bool {
@@ -61,7 +95,7 @@ func fileMode(m int64) os.FileMode {
 // every parent as an earlier entry; a missing one is created 0755.
 func (x *extractor) parent(name string) error {
 	dir := path.Dir(name)
-	if dir == "." {
+	if dir == "." || x.known[dir] {
 		return nil
 	}
 	st, err := x.root.Stat(dir)
@@ -69,6 +103,7 @@ func (x *extractor) parent(name string) error {
 		if !st.IsDir() {
 			return fmt.Errorf("parent %s is not a directory", dir)
 		}
+		x.known[dir] = true
 		return nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -81,6 +116,7 @@ func (x *extractor) parent(name string) error {
 		return err
 	}
 	x.undo.created(dir)
+	x.known[dir] = true
 	return nil
 }
 
@@ -93,7 +129,8 @@ func (x *extractor) clear(name string) error {
 type tmpFile struct {
 	x    *extractor
 	f    *os.File
-	name string
+	dir  *os.Root // the directory of name, valid until the next create
+	name string   // base name of the temporary file in dir
 	done bool
 }
 
@@ -102,24 +139,28 @@ func (x *extractor) create(name string) (*tmpFile, error) {
 	if err := x.parent(name); err != nil {
 		return nil, err
 	}
+	dir, err := x.dirOf(path.Dir(name))
+	if err != nil {
+		return nil, err
+	}
 	for {
 		x.seq++
-		tmp := path.Join(path.Dir(name), fmt.Sprintf(".pestle-new.%d", x.seq))
-		f, err := x.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		tmp := fmt.Sprintf(".pestle-new.%d", x.seq)
+		f, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &tmpFile{x: x, f: f, name: tmp}, nil
+		return &tmpFile{x: x, f: f, dir: dir, name: tmp}, nil
 	}
 }
 
 func (t *tmpFile) abort() {
 	if !t.done {
 		t.f.Close()
-		t.x.root.Remove(t.name)
+		t.dir.Remove(t.name)
 	}
 }
 
@@ -143,13 +184,14 @@ func (x *extractor) commit(t *tmpFile, e Entry) error {
 	if err := t.f.Close(); err != nil {
 		return err
 	}
-	if err := x.root.Chtimes(t.name, e.ModTime, e.ModTime); err != nil {
+	if err := t.dir.Chtimes(t.name, e.ModTime, e.ModTime); err != nil {
 		return err
 	}
-	if err := x.clear(e.Name); err != nil {
+	base := path.Base(e.Name)
+	if err := x.undo.replaceIn(t.dir, path.Dir(e.Name), base); err != nil {
 		return err
 	}
-	if err := x.root.Rename(t.name, e.Name); err != nil {
+	if err := t.dir.Rename(t.name, base); err != nil {
 		return err
 	}
 	t.done = true

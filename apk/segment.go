@@ -21,7 +21,14 @@ const (
 
 // readMember parses the tar entries of the current gzip member.
 func (rd *reader) readMember() error {
-	cr := &counter{r: rd.zr}
+	src := io.Reader(rd.zr)
+	if rd.phase == phaseData && rd.t.mem == nil && (rd.opts.ExtractTo != "" || rd.opts.OnEntry != nil) {
+		// A large data segment being extracted: inflate ahead.
+		ra := newReadAhead(rd.zr)
+		defer ra.stop()
+		src = ra
+	}
+	cr := &counter{r: src}
 	tr := tar.NewReader(cr)
 	var lastEnd int64
 	entries := 0

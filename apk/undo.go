@@ -91,7 +91,19 @@ func (u *Undo) created(name string) {
 // replace moves whatever non-directory sits at name out of the way (kept
 // for Rollback) and records that name is the extraction's now.
 func (u *Undo) replace(r *os.Root, name string) error {
-	st, err := r.Lstat(name)
+	d, err := r.OpenRoot(path.Dir(name))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return u.replaceIn(d, path.Dir(name), path.Base(name))
+}
+
+// replaceIn is replace for the entry base of the directory d, which is
+// dir in the root.
+func (u *Undo) replaceIn(d *os.Root, dir, base string) error {
+	name := path.Join(dir, base)
+	st, err := d.Lstat(base)
 	if errors.Is(err, fs.ErrNotExist) {
 		u.changes = append(u.changes, change{name: name})
 		return nil
@@ -104,14 +116,14 @@ func (u *Undo) replace(r *os.Root, name string) error {
 	}
 	for {
 		u.seq++
-		backup := path.Join(path.Dir(name), fmt.Sprintf(".pestle-old.%d", u.seq))
-		if _, err := r.Lstat(backup); err == nil {
+		backup := fmt.Sprintf(".pestle-old.%d", u.seq)
+		if _, err := d.Lstat(backup); err == nil {
 			continue
 		}
-		if err := r.Rename(name, backup); err != nil {
+		if err := d.Rename(base, backup); err != nil {
 			return err
 		}
-		u.changes = append(u.changes, change{name: name, backup: backup})
+		u.changes = append(u.changes, change{name: name, backup: path.Join(dir, backup)})
 		return nil
 	}
 }
