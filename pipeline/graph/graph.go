@@ -151,6 +151,9 @@ func link(nodes []*Node) (*Graph, error) {
 		}
 		seen, seenBuild := map[int]bool{}, map[int]bool{}
 		for _, need := range n.Needs {
+			if _, self := slices.BinarySearch(n.Provides, need.Name); self {
+				continue // the recipe's own packages meet it
+			}
 			var to []int
 			if j, ok := owner[need.Name]; ok {
 				to = []int{j}

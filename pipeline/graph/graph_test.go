@@ -168,6 +168,9 @@ func TestBuildOnlyCycle(t *testing.T) {
 		node("q", Need{"p", KindBuild}),
 		node("s", Need{"p", KindBuild}),
 		node("t", Need{"s", KindRuntime}),
+		// u and v both provide virt and need it: each meets its own need.
+		{Name: "u", Packages: []string{"u"}, Provides: []string{"u", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
+		{Name: "v", Packages: []string{"v"}, Provides: []string{"v", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +180,9 @@ func TestBuildOnlyCycle(t *testing.T) {
 	}
 	if g.Cycles[0].BuildOnly != 2 || !slices.Equal(g.LargestBuildSCC, []string{"p", "q"}) {
 		t.Errorf("build-only: %d recipes, largest %q", g.Cycles[0].BuildOnly, g.LargestBuildSCC)
+	}
+	if len(g.Node("u").Deps) != 0 || len(g.Node("v").Deps) != 0 {
+		t.Errorf("a recipe providing what it needs depends on another: u %q, v %q", g.Node("u").Deps, g.Node("v").Deps)
 	}
 	if msg := g.Cycles[0].Error(); !strings.Contains(msg, "2 of them are still in cycles") {
 		t.Errorf("cycle error: %s", msg)
