@@ -51,6 +51,7 @@ must be bubblewrap or left out.`,
 			if err != nil {
 				return err
 			}
+			defer b.close()
 			o := b.run.o
 			o.Recipe = recipe
 			o.Progress = newProgress()

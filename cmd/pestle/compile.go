@@ -39,6 +39,7 @@ are checked and otherwise ignored.`,
 			if err != nil {
 				return err
 			}
+			defer b.close()
 			if len(arches) != 1 {
 				return fmt.Errorf("--arch: compile prints one plan; give one architecture, not %d", len(arches))
 			}

@@ -99,6 +99,7 @@ type buildFlags struct {
 	persistLint, prov     bool
 	dependencyLog         string
 	lintRequire, lintWarn []string
+	closeTrace            func() error
 }
 
 // addBuildFlags declares build's flags on f, the shared ones included.
@@ -143,7 +144,7 @@ func (b *buildFlags) options(changed func(string) bool) ([]string, error) {
 	o := &b.run.o
 	o.NoIndex = !b.generateIndex
 	o.LibcFlavor = b.libc
-	o.Records = build.Records{BuildLog: b.createBuildLog, LintResults: b.persistLint}
+	o.Records = build.Records{BuildLog: b.createBuildLog, LintResults: b.persistLint, Provenance: b.prov, DependencyLog: b.dependencyLog}
 	if o.Origin.License == "NOASSERTION" {
 		o.Origin.License = ""
 	}
@@ -155,18 +156,20 @@ func (b *buildFlags) options(changed func(string) bool) ([]string, error) {
 		o.LintWarn = append([]string{}, b.lintWarn...)
 	}
 	o.BuildDate = b.buildDate
-	for _, ignored := range []struct {
-		set  bool
-		flag string
-	}{
-		{b.overlayBinSh != "", "--overlay-binsh (the guest's own /bin/sh is used)"},
-		{b.dependencyLog != "", "--dependency-log (not written yet)"},
-		{b.prov, "--generate-provenance (not written yet)"},
-		{b.trace != "", "--trace (not written yet)"},
-	} {
-		if ignored.set {
-			o.Logger.Warn("accepted but ignored: " + ignored.flag)
+	if b.trace != "" {
+		if o.Logger, b.closeTrace, err = openTrace(o.Logger, b.trace); err != nil {
+			return nil, err
 		}
 	}
+	if b.overlayBinSh != "" {
+		o.Logger.Warn("accepted but ignored: --overlay-binsh (the guest's own /bin/sh is used)")
+	}
 	return arches, nil
+}
+
+// close ends what options opened (the --trace file).
+func (b *buildFlags) close() {
+	if b.closeTrace != nil {
+		_ = b.closeTrace()
+	}
 }

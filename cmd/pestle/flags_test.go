@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/build"
 )
 
 // melangeFlags are the flags of melange's commands (pkg/cli at the
@@ -87,5 +93,28 @@ func TestRunnerAndArchFlags(t *testing.T) {
 		if strings.Join(got.arches, ",") != strings.Join(tc.arches, ",") {
 			t.Errorf("%q: arches %q, want %q", tc.args, got.arches, tc.arches)
 		}
+	}
+}
+
+func TestTraceFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trace.json")
+	old := runBuild
+	defer func() { runBuild = old }()
+	runBuild = func(_ *cobra.Command, o build.Options, _ []string) error {
+		o.Logger.Debug("built", "package", "x", "took", "1ms")
+		return nil
+	}
+	root := newRoot()
+	root.SetArgs([]string{"build", "x.yaml", "--trace", path})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(data, &rec); err != nil || rec["msg"] != "built" || rec["package"] != "x" || rec["level"] != "DEBUG" {
+		t.Errorf("trace %q (%v): want one JSON record of the debug line", data, err)
 	}
 }

@@ -113,6 +113,17 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
 		return nil, err
 	}
+	if err := em.depLog.write(opts.Records.DependencyLog, plan.Arch); err != nil {
+		return nil, err
+	}
+	if opts.Records.Provenance {
+		in := provenanceInput{recipe: opts.Recipe, recipeSHA256: sha256Hex(em.recipe), arch: plan.Arch,
+			buildOptions: opts.BuildOptions, origin: opts.Origin, sde: sde, sources: res.Sources,
+			envPkgs: ses.packages, started: start, stopped: time.Now()}
+		if err := writeProvenances(res.Packages, in, log); err != nil {
+			return nil, err
+		}
+	}
 	res.Duration = time.Since(start)
 	if res.Network = nw.summary(); res.Network != "" {
 		log.Info(res.Network)

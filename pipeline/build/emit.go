@@ -43,6 +43,7 @@ type emitter struct {
 	origin                RecipeOrigin
 	stripOrigin           bool   // each package is its own origin (--strip-origin-name)
 	lintResults           string // base dir of lint-<pkg>-<ver>.json files; "": not written
+	depLog                depLog // shared libraries needed, for --dependency-log
 }
 
 // info is the package metadata of one (sub)package plan.
@@ -198,6 +199,7 @@ func (e *emitter) analyze(ctx context.Context, pkg pipeline.PackagePlan, info *a
 	if err != nil {
 		return fmt.Errorf("scanning %s for dependencies: %w", pkg.Name, err)
 	}
+	e.depLog.add(res)
 	for _, d := range sca.Merge(info, res) {
 		e.log.Debug("dependency dropped", "package", pkg.Name, "depend", d.Dep, "why", d.Reason)
 	}

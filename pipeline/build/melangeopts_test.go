@@ -1,6 +1,8 @@
 package build
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/pipeline/lint"
+	"github.com/pestle-dev/pestle/pipeline/sca"
 )
 
 // TestBuildMelangeRecords covers the options melange's command line sets:
@@ -29,7 +32,8 @@ pipeline:
 	tb.opts.Origin = RecipeOrigin{Commit: commit, RepoURL: "https://example.org/distro", License: "Apache-2.0"}
 	tb.opts.StripOriginName = true
 	log := filepath.Join(t.TempDir(), "packages.log")
-	tb.opts.Records = Records{BuildLog: true, BuildLogFile: log, LintResults: true}
+	deps := filepath.Join(t.TempDir(), "deps")
+	tb.opts.Records = Records{BuildLog: true, BuildLogFile: log, LintResults: true, Provenance: true, DependencyLog: deps}
 	res, err := tb.run(t)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, tb.out.String())
@@ -47,6 +51,12 @@ pipeline:
 		if err != nil || json.Unmarshal(data, &lr) != nil || lr.Package != w.Info.Name {
 			t.Errorf("lint results of %s: %v %q", w.Info.Name, err, data)
 		}
+	}
+	for _, w := range res.Packages {
+		checkProvenance(t, w, commit)
+	}
+	if data, err := os.ReadFile(deps + "." + res.Arch); err != nil || string(data) != "{}\n" {
+		t.Errorf("dependency log %q, %v; want an empty JSON object (nothing is linked dynamically)", data, err)
 	}
 	got, err := os.ReadFile(log)
 	if err != nil {
@@ -172,5 +182,67 @@ pipeline:
 	}
 	if m, _ := filepath.Glob(filepath.Join(bad.opts.OutDir, "*", "*.apk")); len(m) != 0 {
 		t.Errorf("a failed build wrote %v", m)
+	}
+}
+
+// checkProvenance reads the statement next to a written package.
+func checkProvenance(t *testing.T, w Written, commit string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(filepath.Dir(w.Path), ProvenanceFileName(w.Info)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	hdr, err := tr.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := w.Info.Name + "-" + w.Info.Version + ".intoto.json"; hdr.Name != want {
+		t.Errorf("member %q, want %q", hdr.Name, want)
+	}
+	var st statement
+	if err := json.NewDecoder(tr).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := fileSHA256(w.Path)
+	if st.Type != inTotoStatement || st.PredicateType != slsaProvenance || len(st.Subject) != 1 ||
+		st.Subject[0].Name != filepath.Base(w.Path) || st.Subject[0].Digest["sha256"] != sum {
+		t.Errorf("statement of %s: %+v (apk sha256 %s)", w.Path, st, sum)
+	}
+	deps := st.Predicate.BuildDefinition.ResolvedDependencies
+	if len(deps) == 0 || deps[0].Digest["gitCommit"] != commit || !strings.Contains(deps[len(deps)-1].URI, "pkg:apk/") {
+		t.Errorf("resolved dependencies %+v: want the recipe's commit first and the environment's packages", deps)
+	}
+	if st.Predicate.RunDetails.Metadata.StartedOn == "" || st.Predicate.RunDetails.Builder.ID == "" {
+		t.Errorf("run details %+v", st.Predicate.RunDetails)
+	}
+}
+
+func TestDependencyLog(t *testing.T) {
+	d := depLog{}
+	d.add(&sca.Result{
+		Depends: []string{"so:libc.so.6", "so:libz.so.1", "cmd:sh", "python-3.12"},
+		Reasons: map[string]string{"so:libc.so.6": "DT_NEEDED of usr/bin/b", "so:libz.so.1": "DT_NEEDED of usr/lib/libx.so.1", "cmd:sh": "shebang of usr/bin/s"},
+	})
+	d.add(&sca.Result{Depends: []string{"so:libc.so.6"}, Reasons: map[string]string{"so:libc.so.6": "DT_NEEDED of usr/bin/a"}})
+	path := filepath.Join(t.TempDir(), "deps")
+	if err := d.write(path, "x86_64"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path + ".x86_64")
+	want := `{"libc.so.6":["usr/bin/a","usr/bin/b"],"libz.so.1":["usr/lib/libx.so.1"]}` + "\n"
+	if err != nil || string(got) != want {
+		t.Errorf("dependency log %s (%v), want %s", got, err, want)
+	}
+	if err := depLog(nil).write(path, "aarch64"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + ".aarch64"); err == nil {
+		t.Error("a log that was not asked for was written")
 	}
 }

@@ -182,6 +182,9 @@ func newEmitter(opts *Options, plan *pipeline.Plan, ses *session, sig signer, ou
 	if opts.Records.LintResults {
 		em.lintResults = opts.outDir()
 	}
+	if opts.Records.DependencyLog != "" {
+		em.depLog = depLog{}
+	}
 	return em, nil
 }
 

@@ -1,9 +1,14 @@
 package build
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/pipeline/sca"
 )
 
 // Records asks for the side files melange writes on request.
@@ -18,6 +23,50 @@ type Records struct {
 	// <out-dir>/<arch>/lint-<package>-<version>.json
 	// (melange's --persist-lint-results).
 	LintResults bool
+	// Provenance writes an in-toto SLSA provenance statement next to each
+	// package, <name>-<version>.attest.tar.gz (--generate-provenance).
+	Provenance bool
+	// DependencyLog, when set, receives the shared libraries the packages
+	// need as JSON, {"libc.so.6": ["usr/bin/hello"], …}, in
+	// <DependencyLog>.<arch> (melange's --dependency-log).
+	DependencyLog string
+}
+
+// depLog collects, for --dependency-log, which files need each shared
+// library (nil: not collected).
+type depLog map[string][]string
+
+func (d depLog) add(res *sca.Result) {
+	if d == nil {
+		return
+	}
+	for _, dep := range res.Depends {
+		lib, ok := strings.CutPrefix(dep, "so:")
+		if !ok {
+			continue
+		}
+		if file, ok := strings.CutPrefix(res.Reasons[dep], "DT_NEEDED of "); ok && !slices.Contains(d[lib], file) {
+			d[lib] = append(d[lib], file)
+		}
+	}
+}
+
+// write publishes the log, atomically, at <path>.<arch>.
+func (d depLog) write(path, arch string) error {
+	if d == nil {
+		return nil
+	}
+	for _, files := range d {
+		slices.Sort(files)
+	}
+	data, err := json.Marshal(map[string][]string(d))
+	if err != nil {
+		return err
+	}
+	if err := fsutil.WriteFile(path+"."+arch, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--dependency-log: %w", err)
+	}
+	return nil
 }
 
 // appendBuildLog adds the written packages to the build log. Each line is
