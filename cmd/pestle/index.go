@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +49,7 @@ mtimes (default 0).`,
 				opts.Arch = a
 			}
 			if cmd.Flags().Changed("source") && !o.merge {
-				return fmt.Errorf("--source is only read with --merge")
+				logger().Warn("--source is only read with --merge; ignored, as melange ignores it")
 			}
 			var err error
 			if opts.SourceDateEpoch, err = indexEpoch(); err != nil {
