@@ -310,7 +310,12 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	if len(spec.EnterNet) > 0 && !spec.Network {
 		c = exec.Command(spec.EnterNet[0], append(append(spec.EnterNet[1:len(spec.EnterNet):len(spec.EnterNet)], bin), args...)...)
 	}
-	c.ExtraFiles = []*os.File{statusW, lifeR}
+	// bwrap also keeps a read end of its status pipe: if pestle dies
+	// while bwrap is setting up, bwrap's status write must not fail
+	// (SIGPIPE), or bwrap would die before releasing its child, which
+	// would then wait for ever. The sandbox then starts and its watcher
+	// (lifeFD) ends it.
+	c.ExtraFiles = []*os.File{statusW, lifeR, statusR}
 	c.WaitDelay = waitGone
 	tail := &tailBuffer{}
 	tty := -1

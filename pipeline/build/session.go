@@ -107,6 +107,15 @@ func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Pl
 		WorkspaceOverlay: s.wsOverlay,
 		Debug:            opts.Debug,
 		CapAdd:           plan.Capabilities.Add, CapDrop: plan.Capabilities.Drop,
+		// The steps' /tmp lives in the scratch dir, so a crash leaves it
+		// where the next build collects what dead writers left.
+		TmpDir: filepath.Join(s.scratch, "tmp"),
+	}
+	if err := os.Mkdir(spec.TmpDir, 0o700); err != nil && !os.IsExist(err) {
+		return err
+	}
+	if err := os.Chmod(spec.TmpDir, 0o1777); err != nil {
+		return err
 	}
 	if s.wsOverlay != nil {
 		spec.Workspace = s.wsMount
