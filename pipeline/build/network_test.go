@@ -23,6 +23,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/netrec"
 )
 
@@ -316,4 +317,45 @@ func sbomOf(t *testing.T, pkg, nameVersion string) string {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
 	return mustReadString(t, filepath.Join(dir, "var/lib/db/sbom", nameVersion+".spdx.json"))
+}
+
+func TestNetworkModeAndHints(t *testing.T) {
+	no, yes := false, true
+	for _, c := range []struct {
+		flag       netrec.Mode
+		networking *bool
+		want       netrec.Mode
+	}{
+		{"", nil, netrec.Record},
+		{netrec.Host, nil, netrec.Host},
+		{netrec.Replay, &yes, netrec.Replay},
+		{netrec.Host, &no, netrec.Off}, // the recipe says it needs none
+		{"", &no, netrec.Off},
+	} {
+		plan := &pipeline.Plan{Capabilities: pipeline.Capabilities{Networking: c.networking}}
+		got, err := networkMode(&EnvOptions{Network: c.flag}, plan)
+		if err != nil || got != c.want {
+			t.Errorf("--network=%q networking=%v: %q, %v; want %q", c.flag, c.networking, got, err, c.want)
+		}
+	}
+	if _, err := networkMode(&EnvOptions{Network: "on"}, &pipeline.Plan{}); err == nil {
+		t.Error("--network=on accepted")
+	}
+	for _, c := range []struct {
+		mode    netrec.Mode
+		refused []netrec.Refusal
+		looks   bool
+		want    string
+	}{
+		{netrec.Off, nil, true, "--network=record"},
+		{netrec.Record, nil, true, "--network=host"},
+		{netrec.Record, nil, false, ""},
+		{netrec.Host, nil, true, ""},
+		{netrec.Record, []netrec.Refusal{{Message: "A"}, {Message: "A"}, {Message: "B"}}, false, "the network proxy refused: A; B"},
+	} {
+		got := networkHint(c.mode, c.refused, c.looks)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("networkHint(%s, %v, %v) = %q, want %q", c.mode, c.refused, c.looks, got, c.want)
+		}
+	}
 }

@@ -3,6 +3,9 @@ package build
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +67,7 @@ func TestBuildAsUnprivilegedUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build as nobody: %v\n%s", err, out)
 	}
-	for _, want := range []string{"uid=65534", "build ok: greeter-1.0.0-r0.apk", "test ok: 1 passed"} {
+	for _, want := range []string{"uid=65534", "build ok: greeter-1.0.0-r0.apk", "test ok: 1 passed", "fetch ok: network: 1 request to 1 host, 18 B"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("child output lacks %q:\n%s", want, out)
 		}
@@ -123,4 +126,28 @@ func unprivilegedBuild(dir string) {
 		fail("test: %v %+v\n%s", err, rep, out.String())
 	}
 	fmt.Printf("test ok: %d passed\n", len(rep.Results))
+
+	// A download through the recording proxy, in the user namespace's
+	// network namespace: from a server of this process on 127.0.0.2.
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		fail("listen: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "fetched as nobody\n")
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	recipe := busyboxRecipe("fetcher") + "pipeline:\n  - runs: |\n" +
+		"      mkdir -p ${{targets.destdir}}/usr/share\n" +
+		"      wget -q -O ${{targets.destdir}}/usr/share/fetched http://" + l.Addr().String() + "/fetched\n"
+	opts.Recipe = filepath.Join(dir, "fetcher.yaml")
+	if err := os.WriteFile(opts.Recipe, []byte(recipe), 0o644); err != nil {
+		fail("%v", err)
+	}
+	res, err = Build(context.Background(), opts)
+	if err != nil {
+		fail("fetch build: %v\n%s", err, out.String())
+	}
+	fmt.Printf("fetch ok: %s\n", res.Network)
 }
