@@ -334,6 +334,7 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 		c.Stderr = io.MultiWriter(orDiscard(cmd.Stderr), tail)
 	}
 	c.SysProcAttr = sysProcAttr(tty)
+	spec.Cgroup.enter(c.SysProcAttr)
 	if ns != nil {
 		ns.do(func() { err = c.Start() })
 	} else {

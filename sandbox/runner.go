@@ -95,6 +95,9 @@ type Spec struct {
 	// CapAdd and CapDrop are Linux capabilities (capabilities.add and
 	// .drop of a recipe), with or without the CAP_ prefix, any case.
 	CapAdd, CapDrop []string
+	// Cgroup, when set, is where every step starts (CPU and memory
+	// limits, see NewCgroup). The caller closes it after the runner.
+	Cgroup *Cgroup
 	// Debug traces every shell command (set -x).
 	Debug bool
 }

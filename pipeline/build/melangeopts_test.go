@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +12,10 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 	"github.com/pestle-dev/pestle/pipeline/sca"
+	"github.com/pestle-dev/pestle/sandbox"
 )
 
 // TestBuildMelangeRecords covers the options melange's command line sets:
@@ -244,5 +247,54 @@ func TestDependencyLog(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".aarch64"); err == nil {
 		t.Error("a log that was not asked for was written")
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	for _, tc := range []struct {
+		cpu, mem string
+		want     sandbox.Limits
+		err      string
+	}{
+		{"", "", sandbox.Limits{}, ""},
+		{"2", "4Gi", sandbox.Limits{CPUs: 2, Memory: 4 << 30}, ""},
+		{"500m", "512M", sandbox.Limits{CPUs: 0.5, Memory: 512e6}, ""},
+		{"1.5", "1048576", sandbox.Limits{CPUs: 1.5, Memory: 1 << 20}, ""},
+		{"two", "", sandbox.Limits{}, "--cpu"},
+		{"", "4GB", sandbox.Limits{}, "--memory"},
+		{"-1", "", sandbox.Limits{}, "--cpu"},
+	} {
+		got, err := parseLimits(pipeline.Resources{CPU: tc.cpu, Memory: tc.mem})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q %q: error %v, want %q", tc.cpu, tc.mem, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q %q = %+v, %v; want %+v", tc.cpu, tc.mem, got, err, tc.want)
+		}
+	}
+}
+
+// TestBuildResourceLimits: --cpu and --memory either put the steps in a
+// cgroup of their own or, where cgroup v2 delegation does not allow it,
+// say so in one warning; the build goes on either way.
+func TestBuildResourceLimits(t *testing.T) {
+	needSandbox(t)
+	tb := newTestBuild(t, busyboxRecipe("limited")+"pipeline:\n  - runs: echo ok\n")
+	tb.opts.Resources = pipeline.Resources{CPU: "1", Memory: "256Mi"}
+	var logs lockedWriter
+	var sb strings.Builder
+	logs.w = &sb
+	tb.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := tb.run(t); err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	out := logs.String()
+	limited := strings.Count(out, "sandbox limited")
+	warned := strings.Count(out, "--cpu/--memory not enforced")
+	if limited+warned != 1 {
+		t.Errorf("want one line saying the sandbox is limited or why not, got:\n%s", out)
 	}
 }

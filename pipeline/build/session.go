@@ -37,7 +37,8 @@ type session struct {
 	packages    []*apk.PackageInfo // installed in the guest root
 	rootKey     string             // the cached guest root's key
 	log         *slog.Logger
-	net         *network // nil: no network
+	net         *network        // nil: no network
+	cgroup      *sandbox.Cgroup // nil: no CPU or memory limit
 }
 
 // openSession resolves env, makes (or reuses) the cached guest root, copies
@@ -120,6 +121,9 @@ func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Pl
 	if s.wsOverlay != nil {
 		spec.Workspace = s.wsMount
 	}
+	if err := s.limit(opts, &spec); err != nil {
+		return err
+	}
 	if cd, err := filepath.Abs(opts.cacheDir()); err == nil {
 		spec.CacheDir = cd
 	}
@@ -199,6 +203,12 @@ func (s *session) close() {
 	if s.started {
 		s.runner.Close()
 		s.started = false
+	}
+	if s.cgroup != nil {
+		if err := s.cgroup.Close(); err != nil {
+			s.log.Warn("could not remove the sandbox's cgroup", "err", err)
+		}
+		s.cgroup = nil
 	}
 	if s.keep {
 		markKept(s.scratch)
