@@ -12,11 +12,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
-	"github.com/klauspost/pgzip"
 	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
@@ -182,24 +180,13 @@ func validName(s string) bool {
 	return s != ""
 }
 
-// pgzipBlocks is how many 1 MiB blocks are compressed at once: every core,
-// up to 8. The output does not depend on it.
-func pgzipBlocks() int { return min(max(runtime.GOMAXPROCS(0), 2), 8) }
-
 // writeData writes the data member to f and returns its length, SHA-256
 // and the installed size of the tree.
 func writeData(f *os.File, srcDir string, opts WriteOptions) (int64, []byte, uint64, error) {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	cw := &countWriter{w: io.MultiWriter(h, bw)}
-	zw, err := pgzip.NewWriterLevel(cw, pgzip.DefaultCompression)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	zw.ModTime = time.Unix(0, 0)
-	if err := zw.SetConcurrency(1<<20, pgzipBlocks()); err != nil {
-		return 0, nil, 0, err
-	}
+	zw := newDataGzip(cw)
 	tw := newTreeWriter(zw, opts)
 	if err := tw.writeTree(srcDir); err != nil {
 		zw.Close()
