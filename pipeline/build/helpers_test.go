@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/rsa"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/pestle-dev/pestle/apk"
-	"github.com/pestle-dev/pestle/apk/index"
-	"github.com/pestle-dev/pestle/internal/fixture"
+	"github.com/pestle-dev/pestle/internal/testrepo"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -20,8 +17,7 @@ import (
 // in CI (CI=true) their absence fails the test.
 func needSandbox(t *testing.T) {
 	t.Helper()
-	fixture.NeedTool(t, "bwrap")
-	fixture.NeedFile(t, "/bin/busybox", "busybox-static")
+	testrepo.NeedSandbox(t)
 }
 
 var (
@@ -51,48 +47,12 @@ func baseRepo(t *testing.T) (repoDir, pubKey string) {
 }
 
 func makeBaseRepo(dir string) error {
+	if _, err := testrepo.Busybox(dir); err != nil {
+		return err
+	}
 	var err error
-	if baseKey, err = keys.Generate(2048); err != nil {
-		return err
-	}
-	if err := keys.WritePair(filepath.Join(dir, "base.rsa"), baseKey, false); err != nil {
-		return err
-	}
-	tree, err := os.MkdirTemp("", "pestle-busybox-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tree)
-	for _, d := range []string{"bin", "sbin", "usr/bin", "usr/sbin"} {
-		if err := os.MkdirAll(filepath.Join(tree, d), 0o755); err != nil {
-			return err
-		}
-	}
-	data, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(tree, "bin/busybox"), data, 0o755); err != nil {
-		return err
-	}
-	out, err := exec.Command("/bin/busybox", "--list-full").Output()
-	if err != nil {
-		return err
-	}
-	for _, applet := range strings.Fields(string(out)) {
-		if applet == "bin/busybox" {
-			continue
-		}
-		if err := os.Symlink("/bin/busybox", filepath.Join(tree, applet)); err != nil && !os.IsExist(err) {
-			return err
-		}
-	}
-	info := &apk.PackageInfo{Name: "busybox", Version: "1.35.0-r0", Arch: apk.HostArch(), Provides: []string{"/bin/sh"}, Description: "static busybox"}
-	arch := filepath.Join(dir, apk.HostArch())
-	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, apk.WriteOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"}); err != nil {
-		return err
-	}
-	return index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"})
+	baseKey, err = keys.LoadPrivate(filepath.Join(dir, "base.rsa"))
+	return err
 }
 
 // testBuild is a build of recipe (YAML text, written into a fresh source
