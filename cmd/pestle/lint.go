@@ -1,17 +1,12 @@
 package main
 
 import (
-	"archive/tar"
-	"context"
 	"fmt"
-	"os"
 	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pestle-dev/pestle/apk"
-	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 )
 
@@ -57,37 +52,15 @@ default lists; --list shows every linter with its default.`,
 			if err := lint.CheckNames(append(slices.Clone(base.Require), base.Warn...)...); err != nil {
 				return err
 			}
-			results := make([]lintResult, len(args))
+			results := make([]lint.Results, len(args))
 			errs := parallel(len(args), func(i int) error {
 				var err error
-				results[i], err = lintPackage(cmd.Context(), args[i], base)
+				results[i], err = lint.File(cmd.Context(), args[i], base, logger())
 				return err
 			})
-			failed := false
-			for i, path := range args {
-				if errs[i] != nil {
-					failed = true
-					printf(cmd, "FAIL %s: %s\n", path, reason(errs[i]))
-					continue
-				}
-				r := results[i]
-				for _, f := range r.findings {
-					printf(cmd, "%s: %s\n", r.name, f)
-				}
-				if len(r.findings) == 0 {
-					printf(cmd, "%s: ok\n", r.name)
-				}
-				if persist {
-					path, err := lint.WriteResults(outDir, lint.Results{Package: r.name, Version: r.version, Arch: r.arch, Findings: r.findings})
-					if err != nil {
-						return err
-					}
-					printf(cmd, "wrote %s\n", path)
-				}
-				if err := lint.Check(r.name, r.findings); err != nil {
-					failed = true
-					fmt.Fprintln(cmd.ErrOrStderr(), "pestle:", err)
-				}
+			failed, err := reportLint(cmd, args, results, errs, persist, outDir)
+			if err != nil {
+				return err
 			}
 			if failed {
 				return exitError{code: 1}
@@ -105,9 +78,36 @@ default lists; --list shows every linter with its default.`,
 	return cmd
 }
 
-type lintResult struct {
-	name, version, arch string
-	findings            []lint.Finding
+// reportLint prints the findings of each package (or why it could not be
+// linted), writes them with persist, and tells whether any package failed.
+func reportLint(cmd *cobra.Command, paths []string, results []lint.Results, errs []error, persist bool, outDir string) (bool, error) {
+	failed := false
+	for i, path := range paths {
+		if errs[i] != nil {
+			failed = true
+			printf(cmd, "FAIL %s: %s\n", path, reason(errs[i]))
+			continue
+		}
+		r := results[i]
+		for _, f := range r.Findings {
+			printf(cmd, "%s: %s\n", r.Package, f)
+		}
+		if len(r.Findings) == 0 {
+			printf(cmd, "%s: ok\n", r.Package)
+		}
+		if persist {
+			path, err := lint.WriteResults(outDir, r)
+			if err != nil {
+				return failed, err
+			}
+			printf(cmd, "wrote %s\n", path)
+		}
+		if err := lint.Check(r.Package, r.Findings); err != nil {
+			failed = true
+			fmt.Fprintln(cmd.ErrOrStderr(), "pestle:", err)
+		}
+	}
+	return failed, nil
 }
 
 // nonNil keeps an explicitly empty flag (--lint-require=) as "none".
@@ -116,43 +116,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// lintPackage extracts one package into a temporary directory and lints it.
-func lintPackage(ctx context.Context, path string, opts lint.Options) (lintResult, error) {
-	dir, err := os.MkdirTemp("", "pestle-lint-*")
-	if err != nil {
-		return lintResult{}, err
-	}
-	defer fsutil.RemoveTree(dir)
-	var special []string
-	pkg, err := apk.ReadFile(path, apk.ReadOptions{
-		ExtractTo:    dir,
-		SkipDataHash: true,
-		Logger:       logger(),
-		OnEntry: func(e apk.Entry) error {
-			switch e.Type {
-			case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-				special = append(special, e.Name)
-			}
-			return nil
-		},
-	})
-	if err != nil {
-		return lintResult{}, err
-	}
-	opts.PackageName, opts.Arch, opts.Special = pkg.Info.Name, pkg.Info.Arch, special
-	if recipe, ok := pkg.Control[".melange.yaml"]; ok {
-		opts.Disabled, opts.Tests, err = lint.FromRecipe(recipe, pkg.Info.Name)
-		if err != nil {
-			logger().Warn("ignoring the package's .melange.yaml", "package", pkg.Info.Name, "err", err)
-		}
-	}
-	findings, err := lint.Run(ctx, dir, opts)
-	if err != nil {
-		return lintResult{}, err
-	}
-	return lintResult{name: pkg.Info.Name, version: pkg.Info.Version, arch: pkg.Info.Arch, findings: findings}, nil
 }
 
 func listLinters(cmd *cobra.Command) error {

@@ -182,8 +182,9 @@ func TestRealBinary(t *testing.T) {
 	}
 }
 
-// TestFixtures lints real packages made by melange and apk-tools: none has
-// a required finding, and hello-wolfi's glibc binary is for x86_64.
+// TestFixtures lints real packages made by melange and apk-tools with
+// File: none has a required finding, and hello-wolfi's glibc binary is
+// for x86_64.
 func TestFixtures(t *testing.T) {
 	fx := fixture.Dir(t)
 	files := []string{
@@ -193,32 +194,16 @@ func TestFixtures(t *testing.T) {
 	more, _ := filepath.Glob(filepath.Join(fx, "melange-repo", "x86_64", "*.apk"))
 	for _, file := range append(files, more...) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			dir := t.TempDir()
-			var special []string
-			p, err := apk.ReadFile(file, apk.ReadOptions{ExtractTo: dir, SkipDataHash: true, OnEntry: func(e apk.Entry) error {
-				if e.Type == '3' || e.Type == '4' || e.Type == '6' {
-					special = append(special, e.Name)
-				}
-				return nil
-			}})
+			r, err := File(context.Background(), file, Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := Options{PackageName: p.Info.Name, Arch: p.Info.Arch, Special: special}
-			if y, ok := p.Control[".melange.yaml"]; ok {
-				if opts.Disabled, opts.Tests, err = FromRecipe(y, p.Info.Name); err != nil {
-					t.Fatal(err)
-				}
-			}
-			fs, err := Run(context.Background(), dir, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs := r.Findings
 			for _, f := range fs {
 				t.Logf("%s", f)
 			}
-			err = Check(p.Info.Name, fs)
-			switch p.Info.Name {
+			err = Check(r.Package, fs)
+			switch r.Package {
 			case "alpine-baselayout":
 				// Alpine's /usr is not merged.
 				var le *Error
