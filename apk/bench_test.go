@@ -145,7 +145,7 @@ func BenchmarkWriteSmall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		info := &PackageInfo{Name: "small", Version: "1.0-r0", Arch: "x86_64"}
-		if err := Write(io.Discard, dir, info, WriteOptions{SigningKey: key, KeyName: "bench.rsa.pub", TempDir: b.TempDir()}); err != nil {
+		if err := Write(io.Discard, dir, info, WriteOptions{Signer: &keys.Signer{Key: key, Name: "bench.rsa.pub"}, TempDir: b.TempDir()}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pestle-dev/pestle/internal/fixture"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 func TestFileCapabilities(t *testing.T) {
@@ -95,7 +96,7 @@ func TestWriteSetcapGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := &PackageInfo{Name: "ping", Version: "1.0-r0", Arch: "x86_64", Origin: "ping", Description: "pings"}
-	opts := WriteOptions{SigningKey: goldenKey(t), KeyName: "test.rsa.pub", SourceDateEpoch: goldenEpoch,
+	opts := WriteOptions{Signer: &keys.Signer{Key: goldenKey(t), Name: "test.rsa.pub"}, SourceDateEpoch: goldenEpoch,
 		Xattrs: map[string]map[string]string{"usr/bin/ping": {XattrCapability: string(capv)}}}
 	var buf bytes.Buffer
 	if err := Write(&buf, dir, info, opts); err != nil {
@@ -141,7 +142,7 @@ func TestExtractRestoresCapability(t *testing.T) {
 	}
 	info := &PackageInfo{Name: "ping", Version: "1.0-r0", Arch: "x86_64"}
 	var buf bytes.Buffer
-	err = Write(&buf, src, info, WriteOptions{SigningKey: goldenKey(t), KeyName: "test.rsa.pub",
+	err = Write(&buf, src, info, WriteOptions{Signer: &keys.Signer{Key: goldenKey(t), Name: "test.rsa.pub"},
 		Xattrs: map[string]map[string]string{"ping": {XattrCapability: string(capv)}}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,6 @@ package apk
 import (
 	"archive/tar"
 	"bytes"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"sort"
 	"time"
@@ -77,30 +74,13 @@ func sortedKeys(m map[string][]byte) []string {
 }
 
 // signatureMember signs the compressed control member and renders the
-// signature segment ".SIGN.<TYPE>.<keyName>". PKCS#1 v1.5 is
-// deterministic, so the same key and control give the same bytes.
-func signatureMember(control []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, mtime time.Time) ([]byte, error) {
-	sig, err := sign(control, key, keyName, h)
+// signature segment ".SIGN.<TYPE>.<name>". PKCS#1 v1.5 is deterministic,
+// so the same key and control give the same bytes.
+func signatureMember(control []byte, s *keys.Signer, mtime time.Time) ([]byte, error) {
+	typ, h, v, err := s.SignData(control)
 	if err != nil {
 		return nil, err
 	}
+	sig := Signature{Type: typ, KeyName: s.Name, Hash: h, Value: v}
 	return segmentMember([]segmentFile{{name: sig.EntryName(), mode: 0o644, data: sig.Value}}, mtime)
-}
-
-// sign computes the Signature of data.
-func sign(data []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash) (Signature, error) {
-	if h == 0 {
-		h = crypto.SHA256
-	}
-	typ, err := keys.TypeForHash(h)
-	if err != nil {
-		return Signature{}, err
-	}
-	d := h.New()
-	d.Write(data)
-	v, err := rsa.SignPKCS1v15(rand.Reader, key, h, d.Sum(nil))
-	if err != nil {
-		return Signature{}, fmt.Errorf("signing with %s: %w", keyName, err)
-	}
-	return Signature{Type: typ, KeyName: keyName, Hash: h, Value: v}, nil
 }

@@ -3,8 +3,6 @@ package apk
 import (
 	"archive/tar"
 	"bytes"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,16 +11,16 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 // Resign copies the package on r to w with its signature member replaced
-// by one signature of the compressed control member made with key (named
-// keyName, digest h; 0 means SHA-256). The control and data members are
+// by one signature of the compressed control member made by s. The control and data members are
 // copied byte for byte, and the data member is checked against datahash on
 // the way: on error, discard what was written to w. Unsigned packages get
 // a signature; legacy packages (no datahash, signature over control and
 // data) are refused.
-func Resign(r io.Reader, w io.Writer, key *rsa.PrivateKey, keyName string, h crypto.Hash) error {
+func Resign(r io.Reader, w io.Writer, s *keys.Signer) error {
 	rs := &resigner{t: newTap(r)}
 	if err := rs.readHead(); err != nil {
 		return err
@@ -35,10 +33,10 @@ func Resign(r io.Reader, w io.Writer, key *rsa.PrivateKey, keyName string, h cry
 	if info.DataHash == "" {
 		return &Error{Package: rs.name, Kind: KindInvalid, Err: errf("no datahash: legacy packages, whose signature covers control and data, cannot be re-signed; rebuild it")}
 	}
-	if key == nil || keyName == "" {
+	if s == nil || s.Key == nil || s.Name == "" {
 		return &Error{Package: rs.name, Kind: KindInvalid, Err: errf("re-signing needs a key and its name")}
 	}
-	sig, err := signatureMember(rs.control, key, keyName, h, rs.mtime)
+	sig, err := signatureMember(rs.control, s, rs.mtime)
 	if err != nil {
 		return &Error{Package: rs.name, Kind: KindInvalid, Err: err}
 	}
@@ -137,13 +135,13 @@ func (rs *resigner) corrupt(format string, args ...any) error {
 }
 
 // ResignFile re-signs the package at path in place, atomically.
-func ResignFile(path string, key *rsa.PrivateKey, keyName string, h crypto.Hash) error {
+func ResignFile(path string, s *keys.Signer) error {
 	src, err := openFile(path)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	err = writeAtomic(path, func(w io.Writer) error { return Resign(src, w, key, keyName, h) })
+	err = writeAtomic(path, func(w io.Writer) error { return Resign(src, w, s) })
 	var e *Error
 	if errors.As(err, &e) && e.Package == "" {
 		e.Package = path

@@ -2,8 +2,6 @@ package apk
 
 import (
 	"bufio"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,13 +14,12 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 // WriteOptions configures Write.
 type WriteOptions struct {
-	SigningKey      *rsa.PrivateKey                                            // nil: unsigned (control + data members only)
-	KeyName         string                                                     // e.g. "melange.rsa.pub" (callers use basename(keyfile)+".pub"); required with SigningKey
-	Hash            crypto.Hash                                                // signature digest; 0 means SHA-256 (.SIGN.RSA256.)
+	Signer          *keys.Signer                                               // nil: unsigned (control + data members only)
 	SourceDateEpoch int64                                                      // every mtime (data, control, signature) and builddate
 	Owner           func(uid, gid int, path string) (int, int, string, string) // ownership mapping; nil: everything 0/0 root/root
 	Scripts         map[string][]byte                                          // ".pre-install", ".post-install", ... ".trigger" (mode 0755)
@@ -99,8 +96,8 @@ func Write(w io.Writer, srcDir string, info *PackageInfo, opts WriteOptions) err
 	id := sha1.Sum(control)
 	info.Checksum = id[:]
 	var sig []byte
-	if opts.SigningKey != nil {
-		if sig, err = signatureMember(control, opts.SigningKey, opts.KeyName, opts.Hash, mtime); err != nil {
+	if opts.Signer != nil {
+		if sig, err = signatureMember(control, opts.Signer, mtime); err != nil {
 			return fail(KindInvalid, err)
 		}
 	}
@@ -138,13 +135,11 @@ func checkWrite(info *PackageInfo, opts *WriteOptions) error {
 		return bad("invalid version %q: no spaces", info.Version)
 	case opts.SourceDateEpoch < 0 || opts.SourceDateEpoch > maxTarTime:
 		return bad("SOURCE_DATE_EPOCH %d is out of range (0 to %d)", opts.SourceDateEpoch, int64(maxTarTime))
-	case opts.SigningKey != nil && opts.KeyName == "":
-		return bad("a signing key needs a key name (e.g. basename of the key file + \".pub\")")
-	case opts.SigningKey != nil && strings.ContainsAny(opts.KeyName, "/\n"):
-		return bad("invalid key name %q", opts.KeyName)
 	}
-	if opts.Hash == 0 {
-		opts.Hash = crypto.SHA256
+	if opts.Signer != nil {
+		if err := opts.Signer.Check(); err != nil {
+			return bad("%v", err)
+		}
 	}
 	for name := range opts.Scripts {
 		if !scriptNames[name] {

@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/pestle-dev/pestle/internal/fixture"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 const goldenEpoch = 1700000000
@@ -88,7 +89,7 @@ func goldenInfo() *PackageInfo {
 
 func goldenOptions(t testing.TB) WriteOptions {
 	return WriteOptions{
-		SigningKey: goldenKey(t), KeyName: "test.rsa.pub", SourceDateEpoch: goldenEpoch,
+		Signer: &keys.Signer{Key: goldenKey(t), Name: "test.rsa.pub"}, SourceDateEpoch: goldenEpoch,
 		Scripts: map[string][]byte{
 			".post-install": []byte("#!/bin/sh\necho installed\n"),
 			".pre-install":  []byte("#!/bin/sh\nexit 0\n"),
@@ -221,7 +222,7 @@ func TestWriteUnsigned(t *testing.T) {
 	dir := t.TempDir()
 	buildGoldenTree(t, dir)
 	opts := goldenOptions(t)
-	opts.SigningKey = nil
+	opts.Signer = nil
 	var buf bytes.Buffer
 	if err := Write(&buf, dir, goldenInfo(), opts); err != nil {
 		t.Fatal(err)
@@ -249,7 +250,7 @@ func TestWriteRefuses(t *testing.T) {
 	}{
 		{"no name", func(i *PackageInfo, _ *WriteOptions) { i.Name = "" }, "Name is empty"},
 		{"bad name", func(i *PackageInfo, _ *WriteOptions) { i.Name = "-x" }, "invalid package name"},
-		{"no key name", func(_ *PackageInfo, o *WriteOptions) { o.KeyName = "" }, "needs a key name"},
+		{"no key name", func(_ *PackageInfo, o *WriteOptions) { o.Signer.Name = "" }, "needs a key name"},
 		{"unknown script", func(_ *PackageInfo, o *WriteOptions) { o.Scripts = map[string][]byte{".install": nil} }, "unknown script"},
 		{"bad extra", func(_ *PackageInfo, o *WriteOptions) { o.ExtraControl = map[string][]byte{"x/y": nil} }, "invalid extra control"},
 		{"trigger without script", func(_ *PackageInfo, o *WriteOptions) { o.Scripts = nil }, "no .trigger script"},

@@ -106,10 +106,10 @@ func TestGoldenText(t *testing.T) {
 
 func TestGoldenArchive(t *testing.T) {
 	var signed, unsigned bytes.Buffer
-	if err := Write(&signed, sampleIndex(), testKey(t), "test.rsa.pub", crypto.SHA256, goldenEpoch); err != nil {
+	if err := Write(&signed, sampleIndex(), &keys.Signer{Key: testKey(t), Name: "test.rsa.pub", Hash: crypto.SHA256}, goldenEpoch); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(&unsigned, sampleIndex(), nil, "", 0, goldenEpoch); err != nil {
+	if err := Write(&unsigned, sampleIndex(), nil, goldenEpoch); err != nil {
 		t.Fatal(err)
 	}
 	fixture.Golden(t, filepath.Join("testdata", "golden", "APKINDEX.tar.gz"), signed.Bytes(), *update)
@@ -125,7 +125,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA512} {
 		t.Run(h.String(), func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Write(&b, sampleIndex(), key, "test.rsa.pub", h, goldenEpoch); err != nil {
+			if err := Write(&b, sampleIndex(), &keys.Signer{Key: key, Name: "test.rsa.pub", Hash: h}, goldenEpoch); err != nil {
 				t.Fatal(err)
 			}
 			ix, err := Read(bytes.NewReader(b.Bytes()), testKeyring(t), false)
@@ -141,7 +141,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			}
 			// Rewriting what was read gives the same bytes.
 			var again bytes.Buffer
-			if err := Write(&again, ix, key, "test.rsa.pub", h, goldenEpoch); err != nil {
+			if err := Write(&again, ix, &keys.Signer{Key: key, Name: "test.rsa.pub", Hash: h}, goldenEpoch); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(again.Bytes(), b.Bytes()) {
@@ -153,10 +153,10 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestReadRefuses(t *testing.T) {
 	var signed, unsigned bytes.Buffer
-	if err := Write(&signed, sampleIndex(), testKey(t), "test.rsa.pub", 0, 0); err != nil {
+	if err := Write(&signed, sampleIndex(), &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(&unsigned, sampleIndex(), nil, "", 0, 0); err != nil {
+	if err := Write(&unsigned, sampleIndex(), nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	sigLen := signed.Len() - unsigned.Len()
@@ -214,9 +214,9 @@ func TestFirstKnownSignatureDecides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _ := Sign(unsigned, key, "test.rsa.pub", crypto.SHA512, 0)
-	unknown, _ := Sign(unsigned, other, "unknown.rsa.pub", crypto.SHA1, 0)
-	bad, _ := Sign(unsigned, other, "test.rsa.pub", crypto.SHA256, 0)
+	good, _ := Sign(unsigned, &keys.Signer{Key: key, Name: "test.rsa.pub", Hash: crypto.SHA512}, 0)
+	unknown, _ := Sign(unsigned, &keys.Signer{Key: other, Name: "unknown.rsa.pub", Hash: crypto.SHA1}, 0)
+	bad, _ := Sign(unsigned, &keys.Signer{Key: other, Name: "test.rsa.pub", Hash: crypto.SHA256}, 0)
 	members := func(sigs ...[]byte) []byte {
 		// Re-pack several signature entries into one member.
 		var all []apk.Signature
@@ -320,18 +320,18 @@ func TestMerge(t *testing.T) {
 
 func TestWriteRefuses(t *testing.T) {
 	var b bytes.Buffer
-	if err := Write(&b, sampleIndex(), testKey(t), "", 0, 0); err == nil || !strings.Contains(err.Error(), "public key's file name") {
+	if err := Write(&b, sampleIndex(), &keys.Signer{Key: testKey(t), Name: ""}, 0); err == nil || !strings.Contains(err.Error(), "public key's file name") {
 		t.Errorf("no key name: %v", err)
 	}
-	if err := Write(&b, sampleIndex(), testKey(t), "k.pub", crypto.MD5, 0); err == nil {
+	if err := Write(&b, sampleIndex(), &keys.Signer{Key: testKey(t), Name: "k.pub", Hash: crypto.MD5}, 0); err == nil {
 		t.Error("MD5 accepted")
 	}
-	if err := Write(&b, sampleIndex(), nil, "", 0, -1); err == nil {
+	if err := Write(&b, sampleIndex(), nil, -1); err == nil {
 		t.Error("negative epoch accepted")
 	}
 	long := strings.Repeat("k", 200) + ".rsa.pub"
 	b.Reset()
-	if err := Write(&b, sampleIndex(), testKey(t), long, 0, 0); err != nil {
+	if err := Write(&b, sampleIndex(), &keys.Signer{Key: testKey(t), Name: long}, 0); err != nil {
 		t.Fatalf("long key name: %v", err)
 	}
 	ix, err := Read(&b, keyring(t), true)

@@ -51,7 +51,7 @@ func benchKey(b *testing.B) (*keys.Keyring, func() UpdateOptions) {
 	}
 	kr := keyring(b, "testdata/bench4096.rsa.pub")
 	return kr, func() UpdateOptions {
-		return UpdateOptions{Keyring: kr, SigningKey: key, KeyName: "bench4096.rsa.pub"}
+		return UpdateOptions{Keyring: kr, Signer: &keys.Signer{Key: key, Name: "bench4096.rsa.pub"}}
 	}
 }
 
@@ -65,7 +65,7 @@ func BenchmarkIndex5000(b *testing.B) {
 	loopCPU(b, func() {
 		ix := &Index{}
 		ix.Merge(pkgs...)
-		if err := WriteFile(path, ix, o.SigningKey, o.KeyName, o.Hash, 0); err != nil {
+		if err := WriteFile(path, ix, o.Signer, 0); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -81,7 +81,7 @@ func BenchmarkIndex5000Memory(b *testing.B) {
 	loopCPU(b, func() {
 		ix := &Index{}
 		ix.Merge(pkgs...)
-		if err := Write(io.Discard, ix, o.SigningKey, o.KeyName, o.Hash, 0); err != nil {
+		if err := Write(io.Discard, ix, o.Signer, 0); err != nil {
 			b.Fatal(err)
 		}
 	})

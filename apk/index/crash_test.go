@@ -36,7 +36,7 @@ func crashHelper(dir string) {
 		panic(err)
 	}
 	defer os.RemoveAll(tree)
-	opts := UpdateOptions{SigningKey: key, KeyName: "test.rsa.pub"}
+	opts := UpdateOptions{Signer: &keys.Signer{Key: key, Name: "test.rsa.pub"}}
 	fmt.Println("ready")
 	for i := 0; ; i++ {
 		var staged []Staged
@@ -50,7 +50,7 @@ func crashHelper(dir string) {
 				panic(err)
 			}
 			w := bufio.NewWriter(f)
-			if err := apk.Write(w, tree, info, apk.WriteOptions{SigningKey: key, KeyName: "test.rsa.pub"}); err != nil {
+			if err := apk.Write(w, tree, info, apk.WriteOptions{Signer: &keys.Signer{Key: key, Name: "test.rsa.pub"}}); err != nil {
 				panic(err)
 			}
 			w.Flush()
@@ -62,7 +62,7 @@ func crashHelper(dir string) {
 		if i%3 == 2 {
 			files, _ := filepath.Glob(filepath.Join(dir, "*.apk"))
 			out := filepath.Join(dir, FileName)
-			if _, err := Build(files, BuildOptions{Output: out, Merge: true, SigningKey: key, KeyName: "test.rsa.pub"}); err != nil {
+			if _, err := Build(files, BuildOptions{Output: out, Merge: true, Signer: &keys.Signer{Key: key, Name: "test.rsa.pub"}}); err != nil {
 				panic(err)
 			}
 		}

@@ -1,8 +1,6 @@
 package index
 
 import (
-	"crypto"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,12 +29,8 @@ type BuildOptions struct {
 	// Arch, when set, skips packages of another architecture (noarch
 	// packages are kept: they install on every architecture).
 	Arch string
-	// SigningKey signs the index; nil writes it unsigned.
-	SigningKey *rsa.PrivateKey
-	// KeyName is the signature's key name, e.g. "melange.rsa.pub".
-	KeyName string
-	// Hash is the signature digest; 0 means SHA-256 (RSA256).
-	Hash crypto.Hash
+	// Signer signs the index; nil writes it unsigned.
+	Signer *keys.Signer
 	// Description replaces the DESCRIPTION when not empty.
 	Description string
 	// SourceDateEpoch is the mtime of the tar entries.
@@ -99,7 +93,7 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 		}
 		log.Info("merging", "source", src, "adding", len(keep))
 		total, err := mergeFile(src, opts.Output, keep, UpdateOptions{
-			Keyring: opts.Keyring, SigningKey: opts.SigningKey, KeyName: opts.KeyName, Hash: opts.Hash,
+			Keyring: opts.Keyring, Signer: opts.Signer,
 			SourceDateEpoch: opts.SourceDateEpoch, Description: opts.Description,
 		}, log)
 		if err != nil {
@@ -110,7 +104,7 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 	}
 	ix := &Index{Description: opts.Description}
 	ix.Merge(keep...)
-	if err := WriteFile(opts.Output, ix, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch); err != nil {
+	if err := WriteFile(opts.Output, ix, opts.Signer, opts.SourceDateEpoch); err != nil {
 		return nil, err
 	}
 	res.Added = keep
@@ -166,8 +160,8 @@ type SignResult struct {
 // of its directory). An index that already carries a signature is left
 // alone unless force is set; then its signatures are removed and it is
 // signed again. The unsigned content must read as an index.
-func SignFile(path string, key *rsa.PrivateKey, keyName string, h crypto.Hash, force bool, sourceDateEpoch int64) (*SignResult, error) {
-	if key == nil {
+func SignFile(path string, signer *keys.Signer, force bool, sourceDateEpoch int64) (*SignResult, error) {
+	if signer == nil || signer.Key == nil {
 		return nil, errors.New("no signing key given")
 	}
 	lock, err := Lock(filepath.Dir(path))
@@ -193,7 +187,7 @@ func SignFile(path string, key *rsa.PrivateKey, keyName string, h crypto.Hash, f
 	if _, err := readContent(unsigned); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	sig, err := Sign(unsigned, key, keyName, h, sourceDateEpoch)
+	sig, err := Sign(unsigned, signer, sourceDateEpoch)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func melangeAPKs(t testing.TB) []string {
 func TestIndexMelangePackages(t *testing.T) {
 	fx := fixture.Dir(t)
 	out := filepath.Join(t.TempDir(), "APKINDEX.tar.gz")
-	res, err := Build(melangeAPKs(t), BuildOptions{Output: out, SigningKey: testKey(t), KeyName: "test.rsa.pub"})
+	res, err := Build(melangeAPKs(t), BuildOptions{Output: out, Signer: &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestSignFile(t *testing.T) {
 	}
 	key := testKey(t)
 
-	res, err := SignFile(path, key, "test.rsa.pub", 0, false, 0)
+	res, err := SignFile(path, &keys.Signer{Key: key, Name: "test.rsa.pub"}, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestSignFile(t *testing.T) {
 		t.Error("an already signed index was changed without force")
 	}
 
-	res, err = SignFile(path, key, "test.rsa.pub", crypto.SHA512, true, 0)
+	res, err = SignFile(path, &keys.Signer{Key: key, Name: "test.rsa.pub", Hash: crypto.SHA512}, true, 0)
 	if err != nil || !res.Signed {
 		t.Fatalf("force: %+v %v", res, err)
 	}
@@ -174,11 +174,11 @@ func TestSignFile(t *testing.T) {
 
 	// An unsigned index is signed without --force.
 	var b bytes.Buffer
-	if err := Write(&b, sampleIndex(), nil, "", 0, 0); err != nil {
+	if err := Write(&b, sampleIndex(), nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(path, b.Bytes(), 0o644)
-	if res, err := SignFile(path, key, "test.rsa.pub", 0, false, 0); err != nil || !res.Signed || len(res.Existing) != 0 {
+	if res, err := SignFile(path, &keys.Signer{Key: key, Name: "test.rsa.pub"}, false, 0); err != nil || !res.Signed || len(res.Existing) != 0 {
 		t.Errorf("unsigned: %+v %v", res, err)
 	}
 	if _, err := ReadFile(path, testKeyring(t), false); err != nil {
@@ -187,7 +187,7 @@ func TestSignFile(t *testing.T) {
 
 	// Garbage is not signed.
 	os.WriteFile(path, []byte("not an index"), 0o644)
-	if _, err := SignFile(path, key, "test.rsa.pub", 0, true, 0); !errors.Is(err, ErrFormat) {
+	if _, err := SignFile(path, &keys.Signer{Key: key, Name: "test.rsa.pub"}, true, 0); !errors.Is(err, ErrFormat) {
 		t.Errorf("garbage: %v", err)
 	}
 }

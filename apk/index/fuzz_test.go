@@ -90,7 +90,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(mustRead(f, filepath.Join(fx, "rsa256-signed/APKINDEX.tar.gz")))
 	f.Add(mustRead(f, "testdata/golden/APKINDEX.tar.gz"))
 	var unsigned bytes.Buffer
-	if err := Write(&unsigned, sampleIndex(), nil, "", 0, 0); err != nil {
+	if err := Write(&unsigned, sampleIndex(), nil, 0); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(unsigned.Bytes())
@@ -105,7 +105,7 @@ func FuzzRead(f *testing.F) {
 		}
 		// Whatever reads can be written, and reads back the same.
 		var b bytes.Buffer
-		if err := Write(&b, ix, nil, "", 0, 0); err != nil {
+		if err := Write(&b, ix, nil, 0); err != nil {
 			return
 		}
 		back, err := ReadBytes(b.Bytes(), nil, true)

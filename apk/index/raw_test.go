@@ -10,6 +10,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/internal/fixture"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 // fullRewrite is what Update must be equivalent to: read everything,
@@ -85,7 +86,7 @@ func TestScanCanonical(t *testing.T) {
 func TestUpdateMatchesFullRewrite(t *testing.T) {
 	fx := fixture.Dir(t)
 	var ours bytes.Buffer
-	if err := Write(&ours, &Index{Description: "d", Packages: benchPackages(300)}, testKey(t), "test.rsa.pub", 0, 0); err != nil {
+	if err := Write(&ours, &Index{Description: "d", Packages: benchPackages(300)}, &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	replaced := benchPackages(300)[7]
@@ -122,10 +123,10 @@ func TestUpdateMatchesFullRewrite(t *testing.T) {
 
 			old.Merge(pkgs...)
 			var want bytes.Buffer
-			if err := Write(&want, old, testKey(t), "test.rsa.pub", 0, 42); err != nil {
+			if err := Write(&want, old, &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}, 42); err != nil {
 				t.Fatal(err)
 			}
-			if err := Update(dir, pkgs, UpdateOptions{SigningKey: testKey(t), KeyName: "test.rsa.pub", SourceDateEpoch: 42}); err != nil {
+			if err := Update(dir, pkgs, UpdateOptions{Signer: &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}, SourceDateEpoch: 42}); err != nil {
 				t.Fatal(err)
 			}
 			if got := mustRead(t, path); !bytes.Equal(got, want.Bytes()) {

@@ -2,8 +2,6 @@ package index
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +23,8 @@ type UpdateOptions struct {
 	// Keyring verifies the existing index. Without one the existing file is
 	// trusted as the repository's own (its structure is still checked).
 	Keyring *keys.Keyring
-	// SigningKey signs the new index; nil writes it unsigned.
-	SigningKey *rsa.PrivateKey
-	// KeyName is the signature's key name, e.g. "melange.rsa.pub".
-	KeyName string
-	// Hash is the signature digest; 0 means SHA-256 (RSA256).
-	Hash crypto.Hash
+	// Signer signs the new index; nil writes it unsigned.
+	Signer *keys.Signer
 	// SourceDateEpoch is the mtime of the tar entries.
 	SourceDateEpoch int64
 	// Description replaces the DESCRIPTION when not empty; otherwise the
@@ -82,7 +76,7 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 		if err != nil {
 			return 0, err
 		}
-		return len(ix.Packages), putSigned(put, dst, unsigned, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+		return len(ix.Packages), putSigned(put, dst, unsigned, opts.Signer, opts.SourceDateEpoch)
 	}
 	bad := func(err error) error {
 		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", src, err)
@@ -125,7 +119,7 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 	if bytes.HasPrefix(merged, []byte("P:")) {
 		total++
 	}
-	return total, putSigned(put, dst, unsignedNew, opts.SigningKey, opts.KeyName, opts.Hash, opts.SourceDateEpoch)
+	return total, putSigned(put, dst, unsignedNew, opts.Signer, opts.SourceDateEpoch)
 }
 
 // mergeText merges pkgs into APKINDEX text and returns the new text. Text
@@ -157,27 +151,27 @@ func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) ([]byte, 
 // WriteFile writes ix to path atomically (see Write): the bytes go to a
 // temporary file in the same directory, which is synced and renamed over
 // path, and the directory is synced. A failure leaves path as it was.
-func WriteFile(path string, ix *Index, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+func WriteFile(path string, ix *Index, s *keys.Signer, sourceDateEpoch int64) error {
 	unsigned, err := Marshal(ix, sourceDateEpoch)
 	if err != nil {
 		return err
 	}
-	return writeSigned(path, unsigned, key, keyName, h, sourceDateEpoch)
+	return writeSigned(path, unsigned, s, sourceDateEpoch)
 }
 
 // writeSigned signs unsigned (when key is set) and writes the result to
 // path atomically.
-func writeSigned(path string, unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
-	return putSigned(writeAtomic, path, unsigned, key, keyName, h, sourceDateEpoch)
+func writeSigned(path string, unsigned []byte, s *keys.Signer, sourceDateEpoch int64) error {
+	return putSigned(writeAtomic, path, unsigned, s, sourceDateEpoch)
 }
 
-// putSigned signs unsigned (when key is set) and hands the signature and
+// putSigned signs unsigned (when s is set) and hands the signature and
 // unsigned bytes to put.
-func putSigned(put func(string, ...[]byte) error, path string, unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+func putSigned(put func(string, ...[]byte) error, path string, unsigned []byte, s *keys.Signer, sourceDateEpoch int64) error {
 	var sig []byte
 	var err error
-	if key != nil {
-		if sig, err = Sign(unsigned, key, keyName, h, sourceDateEpoch); err != nil {
+	if s != nil {
+		if sig, err = Sign(unsigned, s, sourceDateEpoch); err != nil {
 			return err
 		}
 	}

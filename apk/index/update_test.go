@@ -47,7 +47,7 @@ func helperUpdate(dir, name string) error {
 		return err
 	}
 	return Update(dir, []*apk.PackageInfo{fakePackage(name)}, UpdateOptions{
-		Keyring: kr, SigningKey: key, KeyName: "test.rsa.pub",
+		Keyring: kr, Signer: &keys.Signer{Key: key, Name: "test.rsa.pub"},
 	})
 }
 
@@ -92,7 +92,7 @@ func TestUpdateConcurrentGoroutines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			errs <- Update(dir, []*apk.PackageInfo{fakePackage(name)}, UpdateOptions{
-				Keyring: kr, SigningKey: key, KeyName: "test.rsa.pub",
+				Keyring: kr, Signer: &keys.Signer{Key: key, Name: "test.rsa.pub"},
 			})
 		}()
 	}
@@ -141,7 +141,7 @@ func TestUpdateConcurrentProcesses(t *testing.T) {
 
 func TestUpdateReplacesAndKeepsDescription(t *testing.T) {
 	dir := t.TempDir()
-	opts := UpdateOptions{Keyring: testKeyring(t), SigningKey: testKey(t), KeyName: "test.rsa.pub", Description: "repo v1"}
+	opts := UpdateOptions{Keyring: testKeyring(t), Signer: &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}, Description: "repo v1"}
 	if err := Update(dir, []*apk.PackageInfo{fakePackage("a"), fakePackage("b")}, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +177,13 @@ func TestUpdateLeavesBadIndexAlone(t *testing.T) {
 		}, false, ErrFormat},
 		{"unsigned with a keyring", func(t *testing.T, path string) {
 			var b bytes.Buffer
-			Write(&b, sampleIndex(), nil, "", 0, 0)
+			Write(&b, sampleIndex(), nil, 0)
 			os.WriteFile(path, b.Bytes(), 0o644)
 		}, true, keys.ErrUntrusted},
 		{"signed by another key", func(t *testing.T, path string) {
 			other, _ := keys.Generate(2048)
 			var b bytes.Buffer
-			Write(&b, sampleIndex(), other, "test.rsa.pub", 0, 0)
+			Write(&b, sampleIndex(), &keys.Signer{Key: other, Name: "test.rsa.pub"}, 0)
 			os.WriteFile(path, b.Bytes(), 0o644)
 		}, true, keys.ErrBadSignature},
 	} {
@@ -192,7 +192,7 @@ func TestUpdateLeavesBadIndexAlone(t *testing.T) {
 			path := filepath.Join(dir, FileName)
 			tc.setup(t, path)
 			before := mustRead(t, path)
-			opts := UpdateOptions{SigningKey: testKey(t), KeyName: "test.rsa.pub"}
+			opts := UpdateOptions{Signer: &keys.Signer{Key: testKey(t), Name: "test.rsa.pub"}}
 			if tc.kr {
 				opts.Keyring = testKeyring(t)
 			}

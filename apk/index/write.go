@@ -3,8 +3,6 @@ package index
 import (
 	"archive/tar"
 	"bytes"
-	"crypto"
-	"crypto/rsa"
 	"fmt"
 	"io"
 	"runtime"
@@ -25,19 +23,17 @@ const (
 
 // Write writes ix as an APKINDEX.tar.gz: one gzip member holding a POSIX
 // ustar archive with APKINDEX then DESCRIPTION (mode 0644, root/root, mtime
-// sourceDateEpoch) and its end-of-archive blocks. With a key, a signature
-// member (.SIGN.<TYPE>.<keyName>, no end-of-archive blocks) over those bytes
-// is written first; h chooses the digest (SHA-1 = RSA, SHA-256 = RSA256,
-// SHA-512 = RSA512; 0 means SHA-256). keyName is the public key's file
-// name as installers will have it, e.g. "melange.rsa.pub". The same inputs
-// always give the same bytes.
-func Write(w io.Writer, ix *Index, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) error {
+// sourceDateEpoch) and its end-of-archive blocks. With a signer, a
+// signature member (.SIGN.<TYPE>.<name>, no end-of-archive blocks) over
+// those bytes is written first (see Sign). The same inputs always give the
+// same bytes.
+func Write(w io.Writer, ix *Index, s *keys.Signer, sourceDateEpoch int64) error {
 	unsigned, err := Marshal(ix, sourceDateEpoch)
 	if err != nil {
 		return err
 	}
-	if key != nil {
-		sig, err := Sign(unsigned, key, keyName, h, sourceDateEpoch)
+	if s != nil {
+		sig, err := Sign(unsigned, s, sourceDateEpoch)
 		if err != nil {
 			return err
 		}
@@ -117,28 +113,16 @@ func entryHeader(name string, size int, mtime time.Time) *tar.Header {
 
 // Sign returns the signature member to put in front of unsigned: a gzip
 // member holding one ".SIGN.<TYPE>.<keyName>" entry with the RSA PKCS#1
-// v1.5 signature of unsigned's digest, and no end-of-archive blocks. h = 0
-// means SHA-256 (RSA256).
-func Sign(unsigned []byte, key *rsa.PrivateKey, keyName string, h crypto.Hash, sourceDateEpoch int64) ([]byte, error) {
-	if h == 0 {
-		h = crypto.SHA256
-	}
-	typ, err := keys.TypeForHash(h)
-	if err != nil {
-		return nil, err
-	}
-	if keyName == "" {
-		return nil, fmt.Errorf("signing an index needs the public key's file name (e.g. melange.rsa.pub)")
-	}
+// v1.5 signature of unsigned's digest by s, and no end-of-archive blocks.
+func Sign(unsigned []byte, s *keys.Signer, sourceDateEpoch int64) ([]byte, error) {
 	if sourceDateEpoch < 0 {
 		return nil, fmt.Errorf("signature mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
-	d := h.New()
-	d.Write(unsigned)
-	sig, err := keys.Sign(key, h, d.Sum(nil))
+	typ, _, sig, err := s.SignData(unsigned)
 	if err != nil {
-		return nil, fmt.Errorf("signing the index with %s: %w", keyName, err)
+		return nil, fmt.Errorf("signing the index: %w", err)
 	}
+	keyName := s.Name
 	var out bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
 	if err != nil {

@@ -73,7 +73,7 @@ func TestSelectSkipsUninstallableRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err := index.Sign(tgz.Bytes(), key, "t.rsa.pub", 0, 0)
+	signed, err := index.Sign(tgz.Bytes(), &keys.Signer{Key: key, Name: "t.rsa.pub"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

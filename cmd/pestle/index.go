@@ -5,7 +5,6 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
-	"github.com/pestle-dev/pestle/keys"
 )
 
 func init() { register(newIndexCmd) }
@@ -55,10 +54,9 @@ mtimes (default 0).`,
 				return err
 			}
 			if o.signingKey != "" {
-				if opts.SigningKey, err = keys.LoadPrivate(o.signingKey); err != nil {
+				if opts.Signer, err = loadSigner(o.signingKey); err != nil {
 					return err
 				}
-				opts.KeyName = signingKeyName(o.signingKey)
 			}
 			res, err := index.Build(args, opts)
 			if err != nil {
@@ -68,8 +66,8 @@ mtimes (default 0).`,
 				printf(cmd, "skipped %s (%s-%s): %s\n", s.File, s.Info.Name, s.Info.Version, s.Reason)
 			}
 			signed := "unsigned"
-			if opts.SigningKey != nil {
-				signed = "signed with " + opts.KeyName
+			if opts.Signer != nil {
+				signed = "signed with " + opts.Signer.Name
 			}
 			printf(cmd, "indexed %d package(s) into %s (%d in the index, %s)\n", len(res.Added), o.output, res.Total, signed)
 			return nil

@@ -3,13 +3,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pestle-dev/pestle/apk"
-	"github.com/pestle-dev/pestle/keys"
 )
 
 func init() { register(newPackCmd) }
@@ -68,10 +66,11 @@ same tree and flags give the same bytes.`,
 
 func runPack(cmd *cobra.Command, dir string, f packFlags) error {
 	start := time.Now()
-	if strings.Contains(f.version, "-") {
-		return fmt.Errorf("--version %q contains \"-\": give the version without -rN and the N with --epoch", f.version)
-	}
-	arch, err := apk.NormalizeArch(f.arch)
+	info, err := apk.PackSpec{
+		Name: f.name, Version: f.version, Epoch: f.epoch, Arch: f.arch,
+		Description: f.description, URL: f.url, License: f.license, Origin: f.origin,
+		Depends: f.depends, Provides: f.provides, Replaces: f.replaces, ProviderPriority: f.providerPriority,
+	}.Info()
 	if err != nil {
 		return err
 	}
@@ -81,28 +80,17 @@ func runPack(cmd *cobra.Command, dir string, f packFlags) error {
 			return err
 		}
 	}
-	origin := f.origin
-	if origin == "" {
-		origin = f.name
-	}
-	info := &apk.PackageInfo{
-		Name: f.name, Version: fmt.Sprintf("%s-r%d", f.version, f.epoch), Arch: arch,
-		Description: f.description, URL: f.url, License: f.license, Origin: origin,
-		Depends: f.depends, Provides: f.provides, Replaces: f.replaces, ProviderPriority: f.providerPriority,
-	}
 	opts := apk.WriteOptions{SourceDateEpoch: epoch}
 	signed := "unsigned"
 	if f.signingKey != "" {
-		key, err := keys.LoadPrivate(f.signingKey)
-		if err != nil {
+		if opts.Signer, err = loadSigner(f.signingKey); err != nil {
 			return err
 		}
-		opts.SigningKey, opts.KeyName = key, signingKeyName(f.signingKey)
-		signed = "signed with " + opts.KeyName
+		signed = "signed with " + opts.Signer.Name
 	}
 	out := f.output
 	if out == "" {
-		out = filepath.Join("packages", arch, info.Filename())
+		out = filepath.Join("packages", info.Arch, info.Filename())
 	}
 	if err := apk.WriteFile(out, dir, info, opts); err != nil {
 		return err

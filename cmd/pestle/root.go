@@ -67,12 +67,12 @@ func printf(cmd *cobra.Command, format string, args ...any) {
 	fmt.Fprintf(cmd.OutOrStdout(), format, args...)
 }
 
-// signingKeyName is the name signatures made with the key file carry; a
-// name that installers will trouble over is warned about.
-func signingKeyName(path string) string {
-	name, warning := keys.KeyName(path)
+// loadSigner reads the signing key at path, logging the warning of a key
+// name installers will trouble over.
+func loadSigner(path string) (*keys.Signer, error) {
+	s, warning, err := keys.LoadSigner(path)
 	if warning != "" {
 		logger().Warn(warning)
 	}
-	return name
+	return s, err
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pestle-dev/pestle/apk"
-	"github.com/pestle-dev/pestle/keys"
 )
 
 func init() { register(newSignCmd) }
@@ -27,13 +26,13 @@ Packages are signed in parallel.`,
   pestle sign -k local-melange.rsa hello-2.12.1-r0.apk`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := keys.LoadPrivate(signingKey)
+			signer, err := loadSigner(signingKey)
 			if err != nil {
 				return err
 			}
-			keyName := signingKeyName(signingKey)
+			signer.Hash = crypto.SHA256
 			errs := parallel(len(args), func(i int) error {
-				return apk.ResignFile(args[i], key, keyName, crypto.SHA256)
+				return apk.ResignFile(args[i], signer)
 			})
 			failed := 0
 			for i, path := range args {
@@ -42,7 +41,7 @@ Packages are signed in parallel.`,
 					printf(cmd, "FAIL %s: %s\n", path, reason(errs[i]))
 					continue
 				}
-				printf(cmd, "signed %s with %s\n", path, keyName)
+				printf(cmd, "signed %s with %s\n", path, signer.Name)
 			}
 			if failed > 0 {
 				return exitError{code: 1}

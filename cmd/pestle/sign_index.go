@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pestle-dev/pestle/apk/index"
-	"github.com/pestle-dev/pestle/keys"
 )
 
 func init() { register(newSignIndexCmd) }
@@ -28,7 +27,7 @@ mtime (default 0).`,
   pestle sign-index -f --signing-key new.rsa APKINDEX.tar.gz   # replace the signature`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := keys.LoadPrivate(signingKey)
+			signer, err := loadSigner(signingKey)
 			if err != nil {
 				return err
 			}
@@ -36,8 +35,7 @@ mtime (default 0).`,
 			if err != nil {
 				return err
 			}
-			keyName := signingKeyName(signingKey)
-			res, err := index.SignFile(args[0], key, keyName, 0, force, epoch)
+			res, err := index.SignFile(args[0], signer, force, epoch)
 			if err != nil {
 				return err
 			}
@@ -49,7 +47,7 @@ mtime (default 0).`,
 			if len(res.Existing) > 0 {
 				printf(cmd, "removed the signature(s) of %s from %s\n", strings.Join(res.Existing, ", "), args[0])
 			}
-			printf(cmd, "signed %s with %s (RSA256)\n", args[0], keyName)
+			printf(cmd, "signed %s with %s (RSA256)\n", args[0], signer.Name)
 			return nil
 		},
 	}

@@ -77,9 +77,7 @@ func BuildRepository(dir, arch string, key *rsa.PrivateKey, samples []*Sample, o
 		info.Provides = append([]string(nil), s.Info.Provides...)
 		info.Depends = append([]string(nil), s.Info.Depends...)
 		err := apk.WriteFile(r.PackagePath(&info), src, &info, apk.WriteOptions{
-			SigningKey:      key,
-			KeyName:         opts.KeyName,
-			Hash:            opts.PkgHash,
+			Signer:          &keys.Signer{Key: key, Name: opts.KeyName, Hash: opts.PkgHash},
 			SourceDateEpoch: SourceDateEpoch,
 			Scripts:         s.Scripts,
 		})
@@ -89,9 +87,7 @@ func BuildRepository(dir, arch string, key *rsa.PrivateKey, samples []*Sample, o
 		r.Packages = append(r.Packages, &info)
 	}
 	err = index.Update(r.ArchDir(), r.Packages, index.UpdateOptions{
-		SigningKey:      key,
-		KeyName:         opts.KeyName,
-		Hash:            opts.IndexHash,
+		Signer:          &keys.Signer{Key: key, Name: opts.KeyName, Hash: opts.IndexHash},
 		SourceDateEpoch: SourceDateEpoch,
 		Description:     "pestle acceptance repository",
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"crypto"
-	"crypto/rsa"
 	"crypto/sha1"
 	"errors"
 	"flag"
@@ -100,14 +99,13 @@ func makeIndex(out string, n int, keyFile string) error {
 		p.Size, p.FileSize = 4096, 1024
 		ix.Packages = append(ix.Packages, p)
 	}
-	var k *rsa.PrivateKey
-	name := ""
+	var s *keys.Signer
 	if keyFile != "" {
 		var err error
-		if k, err = keys.LoadPrivate(keyFile); err != nil {
+		if s, _, err = keys.LoadSigner(keyFile); err != nil {
 			return err
 		}
-		name, _ = keys.KeyName(keyFile)
+		s.Hash = crypto.SHA256
 	}
-	return index.WriteFile(out, ix, k, name, crypto.SHA256, 1700000000)
+	return index.WriteFile(out, ix, s, 1700000000)
 }

@@ -72,11 +72,11 @@ func pkgInfo(i, n int) *apk.PackageInfo {
 func makePackages(dir string, n int, keyFile string) error {
 	opts := apk.WriteOptions{SourceDateEpoch: 1700000000}
 	if keyFile != "" {
-		k, err := keys.LoadPrivate(keyFile)
+		s, _, err := keys.LoadSigner(keyFile)
 		if err != nil {
 			return err
 		}
-		opts.SigningKey, opts.KeyName = k, filepath.Base(keyFile)+".pub"
+		opts.Signer = s
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -42,11 +42,12 @@ func Busybox(dir string) (string, error) {
 	}
 	info := &apk.PackageInfo{Name: "busybox", Version: "1.35.0-r0", Arch: apk.HostArch(), Provides: []string{"/bin/sh"}, Description: "static busybox"}
 	arch := filepath.Join(dir, apk.HostArch())
-	opts := apk.WriteOptions{SigningKey: key, KeyName: "base.rsa.pub"}
+	signer := &keys.Signer{Key: key, Name: "base.rsa.pub"}
+	opts := apk.WriteOptions{Signer: signer}
 	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, opts); err != nil {
 		return "", err
 	}
-	err = index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{SigningKey: key, KeyName: "base.rsa.pub"})
+	err = index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{Signer: signer})
 	return filepath.Join(dir, "base.rsa.pub"), err
 }
 

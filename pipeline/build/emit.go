@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/sca"
 )
@@ -24,9 +24,8 @@ import (
 // emitter packs output trees into signed packages.
 type emitter struct {
 	plan                  *pipeline.Plan
-	outDir                string // <out>/<arch>
-	key                   *rsa.PrivateKey
-	keyName               string
+	outDir                string       // <out>/<arch>
+	signer                *keys.Signer // nil: unsigned
 	sde                   int64
 	recipe                []byte
 	readGuest             func(rel string) ([]byte, error) // the guest's files, for user and group names
@@ -165,8 +164,7 @@ func (e *emitter) pack(pkg pipeline.PackagePlan, info *apk.PackageInfo, tree str
 	bw := bufio.NewWriterSize(f, 256<<10)
 	err = apk.Write(bw, tree, info, apk.WriteOptions{
 		Xattrs:          xattrs,
-		SigningKey:      e.key,
-		KeyName:         e.keyName,
+		Signer:          e.signer,
 		SourceDateEpoch: e.sde,
 		Owner:           e.owner,
 		Scripts:         scripts(pkg.Scriptlets),

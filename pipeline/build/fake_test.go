@@ -108,11 +108,11 @@ func fakeBuild(t *testing.T, recipe string, runner *fakeRunner) Options {
 	info := &apk.PackageInfo{Name: "base", Version: "1-r0", Arch: apk.HostArch(), Description: "a data-only base",
 		Provides: []string{"/bin/sh"}}
 	arch := filepath.Join(repoDir, apk.HostArch())
-	wopts := apk.WriteOptions{SigningKey: k, KeyName: "repo.rsa.pub"}
+	wopts := apk.WriteOptions{Signer: &keys.Signer{Key: k, Name: "repo.rsa.pub"}}
 	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, wopts); err != nil {
 		t.Fatal(err)
 	}
-	if err := index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{SigningKey: k, KeyName: "repo.rsa.pub"}); err != nil {
+	if err := index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{Signer: &keys.Signer{Key: k, Name: "repo.rsa.pub"}}); err != nil {
 		t.Fatal(err)
 	}
 	src := filepath.Join(tmp, "src")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/netrec"
 )
@@ -81,10 +82,10 @@ func makeGoRepo(dir string) error {
 	}
 	info := &apk.PackageInfo{Name: "go", Version: "1.0-r0", Arch: apk.HostArch(), Provides: []string{"cmd:go=1.0-r0"}, Description: "the host's go command"}
 	arch := filepath.Join(dir, apk.HostArch())
-	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, apk.WriteOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"}); err != nil {
+	if err := apk.WriteFile(filepath.Join(arch, info.Filename()), tree, info, apk.WriteOptions{Signer: &keys.Signer{Key: baseKey, Name: "base.rsa.pub"}}); err != nil {
 		return err
 	}
-	return index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{SigningKey: baseKey, KeyName: "base.rsa.pub"})
+	return index.Update(arch, []*apk.PackageInfo{info}, index.UpdateOptions{Signer: &keys.Signer{Key: baseKey, Name: "base.rsa.pub"}})
 }
 
 // fakeInternet plays the internet on 127.0.0.2, which NO_PROXY does not

@@ -2,7 +2,6 @@ package build
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,27 +55,16 @@ func logCompiled(log *slog.Logger, t time.Time, plan *pipeline.Plan) {
 	phase(log, t, "compiled recipe", "package", plan.Package.Name+"-"+plan.Package.FullVersion, "arch", plan.Arch, "packages", len(plan.Packages))
 }
 
-// signer is the key that signs packages and the index, and the name of
-// its public key; the zero value signs nothing.
-type signer struct {
-	key  *rsa.PrivateKey
-	name string
-}
-
-// loadSigner reads the private key at path ("" means unsigned).
-func loadSigner(path string, log *slog.Logger) (signer, error) {
+// loadSigner reads the private key at path (nil, unsigned, for "").
+func loadSigner(path string, log *slog.Logger) (*keys.Signer, error) {
 	if path == "" {
-		return signer{}, nil
+		return nil, nil
 	}
-	key, err := keys.LoadPrivate(path)
-	if err != nil {
-		return signer{}, err
-	}
-	name, warning := keys.KeyName(path)
+	s, warning, err := keys.LoadSigner(path)
 	if warning != "" {
 		log.Warn(warning)
 	}
-	return signer{key: key, name: name}, nil
+	return s, err
 }
 
 // withPackageTimeout bounds ctx by the recipe's package.timeout, if any.
@@ -169,12 +157,12 @@ func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.P
 }
 
 // newEmitter gathers what emitting the packages of plan needs.
-func newEmitter(opts *Options, plan *pipeline.Plan, ses *session, sig signer, outDir string, sde int64, sources []Source) (*emitter, error) {
+func newEmitter(opts *Options, plan *pipeline.Plan, ses *session, sig *keys.Signer, outDir string, sde int64, sources []Source) (*emitter, error) {
 	recipe, err := os.ReadFile(opts.Recipe)
 	if err != nil {
 		return nil, err
 	}
-	em := &emitter{plan: plan, outDir: outDir, key: sig.key, keyName: sig.name, sde: sde,
+	em := &emitter{plan: plan, outDir: outDir, signer: sig, sde: sde,
 		recipe: recipe, readGuest: ses.readGuestFile, maint: opts.Namespace, tempDir: ses.scratch,
 		envPkgs: ses.packages, log: ses.log, sources: sources,
 		lintRequire: opts.LintRequire, lintWarn: opts.LintWarn,
@@ -231,7 +219,7 @@ func (e *emitter) emit(ctx context.Context, workspace string) ([]Written, error)
 // never leaves the index disagreeing with a package once the next build
 // has looked) and returns the index's path; with noIndex it only puts the
 // packages in place.
-func publish(outDir string, written []Written, sig signer, sde int64, log *slog.Logger, noIndex bool) (string, error) {
+func publish(outDir string, written []Written, sig *keys.Signer, sde int64, log *slog.Logger, noIndex bool) (string, error) {
 	t := time.Now()
 	staged := make([]index.Staged, len(written))
 	for i, w := range written {
@@ -247,7 +235,7 @@ func publish(outDir string, written []Written, sig signer, sde int64, log *slog.
 		return "", nil
 	}
 	err := index.Publish(outDir, staged, index.UpdateOptions{
-		SigningKey: sig.key, KeyName: sig.name, SourceDateEpoch: sde, Logger: log,
+		Signer: sig, SourceDateEpoch: sde, Logger: log,
 	})
 	if err != nil {
 		return "", fmt.Errorf("updating the index in %s: %w", outDir, err)
