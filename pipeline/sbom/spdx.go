@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,7 +164,12 @@ func render(in Input) ([]byte, error) {
 	}
 
 	if in.RecipePath != "" {
-		p := recipePackage(in, supplier, used)
+		p, more := recipePackage(in, supplier, used)
+		for _, r := range more {
+			if !slices.ContainsFunc(refs, func(o licenseRef) bool { return o.ID == r.ID }) {
+				refs = append(refs, r)
+			}
+		}
 		doc.Packages = append(doc.Packages, p)
 		doc.Relationships = append(doc.Relationships, relationship{Element: main.SPDXID, Type: "DESCRIBED_BY", Related: p.SPDXID})
 	}
@@ -329,7 +335,7 @@ func downloadName(uri string) string {
 	return p
 }
 
-func recipePackage(in Input, supplier string, used ids) spdxPackage {
+func recipePackage(in Input, supplier string, used ids) (spdxPackage, []licenseRef) {
 	base := in.RecipePath
 	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
 		base = base[i+1:]
@@ -347,9 +353,10 @@ func recipePackage(in Input, supplier string, used ids) spdxPackage {
 	if in.RecipeSHA256 != "" {
 		p.Checksums = []checksum{{Algorithm: "SHA256", Value: strings.ToLower(in.RecipeSHA256)}}
 	}
+	var refs []licenseRef
 	if in.RecipeLicense != "" {
-		p.LicenseDeclared = in.RecipeLicense
-		p.LicenseConcluded = in.RecipeLicense
+		p.LicenseDeclared, refs = normalizeLicense(in.RecipeLicense)
+		p.LicenseConcluded = p.LicenseDeclared
 	}
 	if in.RecipeRepoURL != "" {
 		p.DownloadLocation = in.RecipeRepoURL
@@ -357,5 +364,5 @@ func recipePackage(in Input, supplier string, used ids) spdxPackage {
 			p.DownloadLocation = "git+" + strings.TrimPrefix(in.RecipeRepoURL, "git+") + "@" + in.RecipeCommit
 		}
 	}
-	return p
+	return p, refs
 }
