@@ -157,3 +157,37 @@ func TestExtractRestoresCapability(t *testing.T) {
 		t.Fatalf("installed ping has security.capability %x (%v), want %x", got[:max(n, 0)], err, capv)
 	}
 }
+
+// TestApkToolsRestoresCapability: apk-tools, installing a package written
+// here as root, gives the file its security.capability back. Skips where
+// apk-tools is missing (Debian 12 does not package it).
+func TestApkToolsRestoresCapability(t *testing.T) {
+	apkBin, err := exec.LookPath("apk")
+	fixture.Optional(t, "apk-tools, the reference client (Debian 12 does not package it)", err)
+	fixture.NeedRoot(t, "only root may set security.capability")
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "ping"), []byte("pretend ping\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	capv, err := FileCapabilities(map[string]string{"cap_net_raw": "+ep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := filepath.Join(t.TempDir(), "ping-1.0-r0.apk")
+	info := &PackageInfo{Name: "ping", Version: "1.0-r0", Arch: HostArch()}
+	err = WriteFile(pkg, src, info, WriteOptions{Signer: &keys.Signer{Key: goldenKey(t), Name: "test.rsa.pub"},
+		Xattrs: map[string]map[string]string{"ping": {XattrCapability: string(capv)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	out, err := exec.Command(apkBin, "add", "--root", root, "--initdb", "--no-network", "--no-scripts", "--allow-untrusted", pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("apk add: %v\n%s", err, out)
+	}
+	got := make([]byte, 64)
+	n, err := unix.Getxattr(filepath.Join(root, "ping"), XattrCapability, got)
+	if err != nil || !bytes.Equal(got[:n], capv) {
+		t.Fatalf("apk-tools installed ping with security.capability %x (%v), want %x", got[:max(n, 0)], err, capv)
+	}
+}
