@@ -19,8 +19,10 @@ const statusFD = 3
 const lifeFD = 4
 
 // watcher starts the watcher outside the step's job table (a bare wait in
-// the step does not wait for it) and closes the pipe in the step.
-const watcher = "( ( read -r _ <&4; kill -9 -1 ) & )\nexec 4<&-\n"
+// the step does not wait for it) and closes, in the step, that pipe and
+// the read end of bwrap's status pipe (descriptor 5, see Bwrap.exec),
+// which is pestle's to read.
+const watcher = "( ( exec 5<&-; read -r _ <&4; kill -9 -1 ) & )\nexec 4<&- 5<&-\n"
 
 // Args returns the bwrap arguments (without the program name) that run cmd
 // in a sandbox laid out by spec. It only looks at its inputs and at

@@ -209,8 +209,8 @@ func TestCapName(t *testing.T) {
 
 func TestScript(t *testing.T) {
 	got := script("/home/build/a b", "make", true)
-	want := "( ( read -r _ <&4; kill -9 -1 ) & )\n" +
-		"exec 4<&-\n" +
+	want := "( ( exec 5<&-; read -r _ <&4; kill -9 -1 ) & )\n" +
+		"exec 4<&- 5<&-\n" +
 		"set -e\n" +
 		"if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n" +
 		"mkdir -p -- '/home/build/a b'\n" +

@@ -118,6 +118,8 @@ func checkEscapes(t *testing.T, runAs *User) {
 	if _, err := os.Lstat(filepath.Join(lower, "bin", "poisoned")); err == nil {
 		t.Error("a step wrote bin/poisoned into the guest root's lower layer")
 	}
+	// The step holds neither the watcher's pipe nor bwrap's status.
+	mustRun(t, b, Command{Script: "test ! -e /proc/self/fd/4\ntest ! -e /proc/self/fd/5"})
 	// The build set still works: chown, mkfifo, setuid bits.
 	mustRun(t, b, Command{Script: "touch /tmp/a && chown 123:456 /tmp/a && mkfifo /tmp/f && chmod 4755 /tmp/a && grep CapEff /proc/self/status"})
 }
