@@ -75,25 +75,38 @@ must be bubblewrap or left out.`,
 // runBuild is what build runs once its flags are read (a test seam).
 var runBuild = buildArches
 
-// buildArches builds o for each architecture in turn; a failure of one
-// does not stop the others when there are several.
+// buildArches builds o for each architecture in turn, reporting each;
+// a failure of one does not stop the others when there are several.
 func buildArches(cmd *cobra.Command, o build.Options, arches []string) error {
-	failed := false
-	for _, a := range arches {
-		o.Arch = a
-		res, err := build.Build(cmd.Context(), o)
-		if err != nil {
-			if len(arches) == 1 {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "pestle: %s: %v\n", a, err)
-			failed = true
-			continue
+	var errs []error
+	build.BuildArches(cmd.Context(), o, arches, func(r build.ArchResult) {
+		if r.Err == nil {
+			report(cmd, r.Result)
 		}
-		report(cmd, res)
+		errs = append(errs, archFailed(cmd, len(arches), r.Arch, r.Err))
+	})
+	return archesError(errs)
+}
+
+// archFailed says on stderr that one of n architectures failed (for
+// n > 1; a single one's error is the command's) and returns err.
+func archFailed(cmd *cobra.Command, n int, arch string, err error) error {
+	if err != nil && n > 1 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "pestle: %s: %v\n", arch, err)
 	}
-	if failed {
-		return exitError{code: 1}
+	return err
+}
+
+// archesError is the command's error after one run per architecture:
+// the only one's error, or exit code 1 when any of several failed.
+func archesError(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	for _, err := range errs {
+		if err != nil {
+			return exitError{code: 1}
+		}
 	}
 	return nil
 }

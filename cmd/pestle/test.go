@@ -55,26 +55,17 @@ var runTests = testArches
 
 // testArches runs the tests for each architecture in turn.
 func testArches(cmd *cobra.Command, o build.Options, only string, arches []string) error {
-	failed := 0
-	for _, a := range arches {
-		o.Arch = a
-		err := testOne(cmd, o, only)
-		if err != nil && len(arches) == 1 {
-			return err
-		}
-		if err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "pestle: %s: %v\n", a, err)
-			failed++
-		}
-	}
-	if failed > 0 {
-		return exitError{code: 1}
-	}
-	return nil
+	var errs []error
+	topts := build.TestOptions{EnvOptions: o.EnvOptions, Package: only}
+	build.TestArches(cmd.Context(), topts, arches, func(r build.ArchResult) {
+		errs = append(errs, archFailed(cmd, len(arches), r.Arch, reportTests(cmd, r.Report, r.Err)))
+	})
+	return archesError(errs)
 }
 
-func testOne(cmd *cobra.Command, o build.Options, only string) error {
-	rep, err := build.Test(cmd.Context(), build.TestOptions{EnvOptions: o.EnvOptions, Package: only})
+// reportTests prints the outcome of one run of the tests and returns
+// the command's error for it.
+func reportTests(cmd *cobra.Command, rep *build.TestReport, err error) error {
 	if rep != nil && rep.Skipped != "" {
 		printf(cmd, "skipped: %s\n", rep.Skipped)
 		return nil

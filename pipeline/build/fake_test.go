@@ -289,3 +289,21 @@ func TestTestPhases(t *testing.T) {
 		t.Errorf("the output directory changed from %q to %q", built, got)
 	}
 }
+
+// TestBuildArches: one build per architecture, in order, each reported
+// as it ends; a failing one does not stop the next.
+func TestBuildArches(t *testing.T) {
+	r := &fakeRunner{do: map[string]func(string) error{"step-one": writeOut("foo", "one", "1\n")}}
+	opts := fakeBuild(t, fakeRecipe, r)
+	var seen []string
+	rs := BuildArches(t.Context(), opts, []string{"sparc", apk.HostArch()}, func(r ArchResult) { seen = append(seen, r.Arch) })
+	if !slices.Equal(seen, []string{"sparc", apk.HostArch()}) || len(rs) != 2 {
+		t.Fatalf("reported %q, returned %d results", seen, len(rs))
+	}
+	if rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "sparc") {
+		t.Errorf("sparc: %v, want an error naming it", rs[0].Err)
+	}
+	if rs[1].Err != nil || rs[1].Result == nil || len(rs[1].Result.Packages) != 2 {
+		t.Errorf("%s: %+v, %v", apk.HostArch(), rs[1].Result, rs[1].Err)
+	}
+}
