@@ -165,7 +165,7 @@ func (c *compiler) compile() *Plan {
 	p := &r.Package
 	name := c.expand(c.base, p.Name, r.File, p.At.Key("name"), "in package.name")
 	version := c.expand(c.base, p.Version, r.File, p.At.Key("version"), "in package.version")
-	if name != "" && !packageNameRE.MatchString(name) {
+	if name != "" && !validPackageName(name) {
 		c.fail(r.File, p.At.Key("name"), "names start with a letter or digit, then letters, digits and + _ . -", "package name %q is not valid", name)
 	}
 	c.base.Set("package.name", name)

@@ -45,12 +45,6 @@ func Parse(data []byte, file string) (*Recipe, error) {
 	return r, nil
 }
 
-var (
-	// packageNameRE is the name rule melange enforces for (sub)packages.
-	packageNameRE = regexp.MustCompile(`^[a-zA-Z\d][a-zA-Z\d+_.-]*$`)
-	cpeFieldRE    = regexp.MustCompile(`^[a-z\d][a-z\d+_.-]*$`)
-)
-
 // validCaps are the file capabilities setcap may grant.
 var validCaps = map[string]bool{
 	"cap_net_bind_service": true, "cap_net_admin": true, "cap_net_raw": true,
@@ -177,7 +171,7 @@ func validateCPE(e *errs, c CPE) {
 	for _, f := range [][2]string{{"vendor", c.Vendor}, {"product", c.Product}, {"edition", c.Edition},
 		{"language", c.Language}, {"sw_edition", c.SWEdition}, {"target_sw", c.TargetSW},
 		{"target_hw", c.TargetHW}, {"other", c.Other}} {
-		if f[1] != "" && !cpeFieldRE.MatchString(f[1]) {
+		if f[1] != "" && !validCPEField(f[1]) {
 			e.at(c.At.Key(f[0]), "use lower-case letters, digits and + _ . -", "package.cpe.%s %q is not a valid CPE value", f[0], f[1])
 		}
 	}
@@ -218,8 +212,6 @@ func validateSteps(e *errs, steps []StepSpec, where string) {
 	}
 }
 
-var usesRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$`)
-
 // checkUsesName returns why a uses value cannot name a pipeline, or "".
 func checkUsesName(uses string) string {
 	switch {
@@ -227,7 +219,7 @@ func checkUsesName(uses string) string {
 		return fmt.Sprintf("uses %q must be a pipeline name, not an absolute path", uses)
 	case strings.Contains(uses, ".."):
 		return fmt.Sprintf("uses %q must not contain \"..\"", uses)
-	case !usesRE.MatchString(uses):
+	case !validUsesName(uses):
 		return fmt.Sprintf("uses %q is not a valid pipeline name", uses)
 	}
 	return ""

@@ -68,7 +68,7 @@ func (c *compiler) expandSubpackages(mainName string) []subpackage {
 				live = ok
 			}
 			if name != "" {
-				if !packageNameRE.MatchString(name) {
+				if !validPackageName(name) {
 					c.fail(r.File, sp.At.Key("name"), "names start with a letter or digit, then letters, digits and + _ . -", "%s: subpackage name %q is not valid", w, name)
 				} else if prev, dup := seen[name]; dup {
 					c.fail(r.File, sp.At.Key("name"), "", "%s: subpackage name %q is already used by %s", w, name, prev)

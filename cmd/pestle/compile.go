@@ -9,7 +9,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline"
 )
 
-func init() { register(newCompileCmd) }
+func init() { register(newCompileCmd, "compile") }
 
 type compileFlags struct {
 	arch         string

@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	stopProfile := startProfile()
 	defer stopProfile()
-	root := newRoot()
+	root := newRootFor(args)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

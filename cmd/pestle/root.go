@@ -17,7 +17,13 @@ type globalFlags struct {
 
 var global globalFlags
 
-func newRoot() *cobra.Command {
+func newRoot() *cobra.Command { return newRootFor(nil) }
+
+// newRootFor returns the root command for the command line args. When
+// args start with the name of a command registered under its name (see
+// register), only that subcommand is built: building all of them was a
+// good part of the start-up of a short command such as compile.
+func newRootFor(args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "pestle",
 		Short: "Build Alpine-format packages from melange recipes in a sandbox",
@@ -32,7 +38,7 @@ repository (./packages/<arch>/ with a signed APKINDEX.tar.gz).`,
 	root.PersistentFlags().StringVar(&global.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	plain := root.UsageTemplate()
 	root.SetUsageTemplate(rootUsage)
-	for _, mk := range commands {
+	for _, mk := range wanted(args) {
 		c := mk()
 		c.SetUsageTemplate(plain)
 		root.AddCommand(c)
@@ -44,7 +50,29 @@ repository (./packages/<arch>/ with a signed APKINDEX.tar.gz).`,
 // adds its own in an init function, so adding a command touches one file.
 var commands []func() *cobra.Command
 
-func register(mk func() *cobra.Command) { commands = append(commands, mk) }
+// named maps the name of a command to its constructor, for the commands
+// registered with their name.
+var named = map[string]func() *cobra.Command{}
+
+// register adds a subcommand's constructor; name, if given, must be the
+// command's name (its Use up to the first space).
+func register(mk func() *cobra.Command, name ...string) {
+	commands = append(commands, mk)
+	for _, n := range name {
+		named[n] = mk
+	}
+}
+
+// wanted returns the constructors to build for args: only the named
+// command's when args[0] names one, else all.
+func wanted(args []string) []func() *cobra.Command {
+	if len(args) > 0 {
+		if mk, ok := named[args[0]]; ok {
+			return []func() *cobra.Command{mk}
+		}
+	}
+	return commands
+}
 
 // logger returns the logger the commands hand to the libraries.
 func logger() *slog.Logger {

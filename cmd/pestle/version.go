@@ -14,7 +14,7 @@ var (
 	commit  = ""
 )
 
-func init() { register(newVersionCmd) }
+func init() { register(newVersionCmd, "version") }
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Linters that judge a path by its name, type or mode bits.
@@ -172,10 +173,10 @@ func checkDylib(t *tree) ([]Finding, error) {
 	return t.matching("macOS library (.dylib)", func(e *entry) bool { return path.Ext(e.path) == ".dylib" }), nil
 }
 
-var cudaDriverLib = regexp.MustCompile(`^usr/lib/lib(cuda|nvidia-ml)\.so(\.[0-9]+)*$`)
+var cudaDriverLib = lazyRegexp(`^usr/lib/lib(cuda|nvidia-ml)\.so(\.[0-9]+)*$`)
 
 func checkCUDA(t *tree) ([]Finding, error) {
-	return t.matching("CUDA driver library, which the host's driver provides", func(e *entry) bool { return cudaDriverLib.MatchString(e.path) }), nil
+	return t.matching("CUDA driver library, which the host's driver provides", func(e *entry) bool { return cudaDriverLib().MatchString(e.path) }), nil
 }
 
 // docName reports whether a path looks like documentation: README-like
@@ -290,7 +291,7 @@ func checkSBOM(t *tree) ([]Finding, error) {
 	return out, nil
 }
 
-var pkgconfDir = regexp.MustCompile(`^usr/(lib|share)/pkgconfig/`)
+var pkgconfDir = lazyRegexp(`^usr/(lib|share)/pkgconfig/`)
 
 func hasTest(t *tree, uses ...string) bool {
 	for _, u := range t.opts.Tests {
@@ -305,16 +306,16 @@ func checkPkgconf(t *tree) ([]Finding, error) {
 	if hasTest(t, "test/pkgconf") {
 		return nil, nil
 	}
-	return t.matching("pkg-config file, but no test of the package uses test/pkgconf", func(e *entry) bool { return pkgconfDir.MatchString(e.path) }), nil
+	return t.matching("pkg-config file, but no test of the package uses test/pkgconf", func(e *entry) bool { return pkgconfDir().MatchString(e.path) }), nil
 }
 
-var sharedObject = regexp.MustCompile(`\.so(?:\.[0-9]+)*$`)
+var sharedObject = lazyRegexp(`\.so(?:\.[0-9]+)*$`)
 
 func checkLddcheck(t *tree) ([]Finding, error) {
 	if hasTest(t, "test/ldd-check", "test/tw/ldd-check") {
 		return nil, nil
 	}
-	return t.matching("shared object, but no test of the package uses test/ldd-check", func(e *entry) bool { return sharedObject.MatchString(e.path) }), nil
+	return t.matching("shared object, but no test of the package uses test/ldd-check", func(e *entry) bool { return sharedObject().MatchString(e.path) }), nil
 }
 
 func checkEmpty(t *tree) ([]Finding, error) {
@@ -388,9 +389,9 @@ type archWord struct {
 }
 
 // archWords are the spellings that make a name refer to one of
-// otherArchNames, built once: as a directory (arch, arch-…, arch_…) and
+// otherArchNames, built on first use: as a directory (arch, arch-…, arch_…) and
 // inside a file name (-arch-, _arch., …, or ending in .arch).
-var archWords = func() (out []archWord) {
+var archWords = sync.OnceValue(func() (out []archWord) {
 	for _, a := range otherArchNames {
 		w := archWord{arch: a, dirPrefixes: []string{a + "-", a + "_"}}
 		for _, sep := range []string{"-", "_", "."} {
@@ -400,14 +401,14 @@ var archWords = func() (out []archWord) {
 		out = append(out, w)
 	}
 	return out
-}()
+})
 
 func archInDirs(dir string) string {
 	if dir == "." {
 		return ""
 	}
 	for _, comp := range strings.Split(dir, "/") {
-		for _, w := range archWords {
+		for _, w := range archWords() {
 			if comp == w.arch || strings.HasPrefix(comp, w.dirPrefixes[0]) || strings.HasPrefix(comp, w.dirPrefixes[1]) {
 				return w.arch
 			}
@@ -417,7 +418,7 @@ func archInDirs(dir string) string {
 }
 
 func archInName(base string) string {
-	for _, w := range archWords {
+	for _, w := range archWords() {
 		if !strings.Contains(base, w.arch) {
 			continue
 		}
@@ -433,4 +434,10 @@ func archInName(base string) string {
 		}
 	}
 	return ""
+}
+
+// lazyRegexp compiles expr on first use rather than when the package is
+// initialised, which every pestle process would pay for.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
