@@ -62,10 +62,13 @@ type Report struct {
 	// Results are in build order, then the recipes that could not be
 	// ordered (cycles) and those not built for the architecture.
 	Results []*Result `json:"results"`
+	// Notes are the graph's: soft needs left out of the order because
+	// they close a cycle.
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (s *scheduler) report() *Report {
-	rep := &Report{Arch: s.arch}
+	rep := &Report{Arch: s.arch, Notes: s.g.Notes}
 	seen := map[string]bool{}
 	for _, name := range s.order {
 		rep.Results = append(rep.Results, s.results[name])
@@ -125,8 +128,15 @@ func (r *Report) Table(w io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, o))
 		}
 	}
-	_, err := fmt.Fprintf(w, "%s: %s\n", r.Arch, strings.Join(parts, ", "))
-	return err
+	if _, err := fmt.Fprintf(w, "%s: %s\n", r.Arch, strings.Join(parts, ", ")); err != nil {
+		return err
+	}
+	for _, n := range r.Notes {
+		if _, err := fmt.Fprintf(w, "note: %s\n", n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // detail is the table's last column.

@@ -278,3 +278,27 @@ func TestChanges(t *testing.T) {
 		t.Error("keys do not follow the inputs")
 	}
 }
+
+// TestTestCycle: cc's test needs hello, which needs cc to build. Only the
+// build environment orders the builds: cc, then hello, with a note.
+func TestTestCycle(t *testing.T) {
+	_, dir := set(t, map[string][]string{"hello": {"cc"}})
+	src := filepath.Join(dir, "recipes")
+	cc := genRecipe("cc", nil, "") + "test:\n  environment:\n    contents:\n      packages: [hello]\n  pipeline:\n    - runs: hello\n"
+	if err := os.WriteFile(filepath.Join(src, "cc.yaml"), []byte(cc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := loadDir(t, src)
+	f := &fake{}
+	rep := fakeRun(t, g, dir, f, nil)
+	if !rep.OK() || !slices.Equal(f.built, []string{"cc", "hello"}) {
+		t.Errorf("built %q, ok %v", f.built, rep.OK())
+	}
+	var b strings.Builder
+	if err := rep.Table(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "note: cc needs hello (test hello) closes a cycle") {
+		t.Errorf("table lacks the note:\n%s", b.String())
+	}
+}

@@ -55,7 +55,7 @@ func TestEdges(t *testing.T) {
 		deps[n.Name] = n.Deps
 	}
 	want := map[string][]string{
-		"a": nil, "b": {"a"}, "c": {"a"}, "d": {"b", "c"}, "x": {"y"}, "y": {"x"}, "z": {"x"},
+		"a": nil, "b": {"a"}, "c": {"a"}, "d": {"a", "b", "c"}, "x": {"y"}, "y": nil, "z": {"x"},
 		"arm": nil, "broken": {"a"}, "sub": {"d"},
 	}
 	for name, w := range want {
@@ -76,8 +76,8 @@ func TestEdges(t *testing.T) {
 
 func TestOrder(t *testing.T) {
 	g := loadSet(t)
-	want := []string{"a", "b", "broken", "c", "z", "d", "sub"}
-	// z is on level 2 behind the cycle, which is level 1 and left out.
+	// y's test needs x, which needs y to build: y comes first.
+	want := []string{"a", "y", "b", "broken", "c", "x", "d", "z", "sub"}
 	if !slices.Equal(g.Order, want) {
 		t.Errorf("order = %q, want %q", g.Order, want)
 	}
@@ -88,7 +88,7 @@ func TestOrder(t *testing.T) {
 	for _, e := range g.Edges {
 		pf, okf := pos[e.From]
 		pt, okt := pos[e.To]
-		if okf && okt && pt >= pf {
+		if okf && okt && pt >= pf && !e.Dropped {
 			t.Errorf("%s comes before its dependency %s", e.From, e.To)
 		}
 	}
@@ -97,26 +97,53 @@ func TestOrder(t *testing.T) {
 	}
 }
 
-func TestCycle(t *testing.T) {
+func TestSoftCycle(t *testing.T) {
 	g := loadSet(t)
-	if len(g.Cycles) != 1 {
-		t.Fatalf("%d cycles, want 1: %+v", len(g.Cycles), g.Cycles)
+	if len(g.Cycles) != 0 || len(g.LargestSCC) != 1 {
+		t.Fatalf("cycles %+v, largest SCC %q", g.Cycles, g.LargestSCC)
+	}
+	var dropped []Edge
+	for _, e := range g.Edges {
+		if e.Dropped {
+			dropped = append(dropped, e)
+		}
+	}
+	want := Edge{From: "y", To: "x", Need: "x", Kind: KindTest, Dropped: true}
+	if len(dropped) != 1 || dropped[0] != want {
+		t.Errorf("dropped edges %+v, want %+v", dropped, want)
+	}
+	if len(g.Notes) != 1 || !strings.Contains(g.Notes[0], "y needs x (test x) closes a cycle (x needs y (environment y))") {
+		t.Errorf("notes %q", g.Notes)
+	}
+	if g.Node("x").InCycle || g.Node("y").InCycle {
+		t.Error("x or y is in a cycle")
+	}
+}
+
+func TestHardCycle(t *testing.T) {
+	files, err := Discover([]string{filepath.Join("testdata", "hard")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(files, Options{Arch: "x86_64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Cycles) != 1 || len(g.Order) != 0 || len(g.Notes) != 0 {
+		t.Fatalf("cycles %+v, order %q, notes %q", g.Cycles, g.Order, g.Notes)
 	}
 	c := g.Cycles[0]
-	if !slices.Equal(c.Recipes, []string{"x", "y"}) || !slices.Equal(g.LargestSCC, []string{"x", "y"}) {
-		t.Errorf("cycle recipes %q, largest SCC %q", c.Recipes, g.LargestSCC)
-	}
-	if c.Closing != (Edge{From: "y", To: "x", Need: "x", Kind: KindTest}) {
+	if c.Closing != (Edge{From: "q", To: "p", Need: "p", Kind: KindBuild, Hard: true}) {
 		t.Errorf("closing edge %+v", c.Closing)
 	}
 	msg := c.Error()
-	for _, s := range []string{"x needs y (environment y)", "y needs x (test x)", "the edge y → x closes it"} {
+	for _, s := range []string{"2 recipes (p, q)", "p needs q (environment q)", "q needs p (environment p)", "the edge q → p closes it"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("cycle error %q lacks %q", msg, s)
 		}
 	}
-	if !g.Node("x").InCycle || g.Node("z").InCycle {
-		t.Error("InCycle is wrong for x or z")
+	if !g.Node("p").InCycle || !g.Node("q").InCycle {
+		t.Error("p or q is not in the cycle")
 	}
 }
 
@@ -156,35 +183,92 @@ func TestDepName(t *testing.T) {
 	}
 }
 
-func TestBuildOnlyCycle(t *testing.T) {
+func TestCycles(t *testing.T) {
 	node := func(name string, needs ...Need) *Node {
 		return &Node{Name: name, Recipe: name + ".yaml", Packages: []string{name}, Provides: []string{name}, Needs: needs}
 	}
-	// p ⇄ q through build environments; s needs p to build and p needs
-	// s to test, so the whole cycle is p, q, s but only p, q remain when
-	// ordering by build environments alone.
-	g, err := link([]*Node{
-		node("p", Need{"q", KindBuild}, Need{"s", KindTest}),
-		node("q", Need{"p", KindBuild}),
-		node("s", Need{"p", KindBuild}),
-		node("t", Need{"s", KindRuntime}),
-		// u and v both provide virt and need it: each meets its own need.
-		{Name: "u", Packages: []string{"u"}, Provides: []string{"u", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
-		{Name: "v", Packages: []string{"v"}, Provides: []string{"v", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Cycles) != 1 || !slices.Equal(g.Cycles[0].Recipes, []string{"p", "q", "s"}) {
-		t.Fatalf("cycles %+v", g.Cycles)
-	}
-	if g.Cycles[0].BuildOnly != 2 || !slices.Equal(g.LargestBuildSCC, []string{"p", "q"}) {
-		t.Errorf("build-only: %d recipes, largest %q", g.Cycles[0].BuildOnly, g.LargestBuildSCC)
-	}
-	if len(g.Node("u").Deps) != 0 || len(g.Node("v").Deps) != 0 {
-		t.Errorf("a recipe providing what it needs depends on another: u %q, v %q", g.Node("u").Deps, g.Node("v").Deps)
-	}
-	if msg := g.Cycles[0].Error(); !strings.Contains(msg, "2 of them are still in cycles") {
-		t.Errorf("cycle error: %s", msg)
+	for _, tt := range []struct {
+		name   string
+		nodes  []*Node
+		cycles [][]string
+		order  []string
+		notes  []string // one substring of each note
+		msg    string   // in the first cycle's error
+	}{{
+		name:  "a cycle only through a test environment builds in order",
+		nodes: []*Node{node("x", Need{"y", KindBuild}), node("y", Need{"x", KindTest})},
+		order: []string{"y", "x"},
+		notes: []string{"y needs x (test x) closes a cycle (x needs y (environment y)), and a test need does not have to be built first"},
+	}, {
+		name:  "a cycle of runtime needs builds in order",
+		nodes: []*Node{node("x", Need{"y", KindRuntime}), node("y", Need{"x", KindRuntime})},
+		order: []string{"y", "x"},
+		notes: []string{"y needs x (runtime x) closes a cycle"},
+	}, {
+		name:   "a cycle through build environments is an error",
+		nodes:  []*Node{node("x", Need{"y", KindBuild}), node("y", Need{"x", KindBuild}), node("z", Need{"x", KindBuild})},
+		cycles: [][]string{{"x", "y"}},
+		order:  []string{"z"},
+		msg:    "dependency cycle among 2 recipes (x, y): x needs y (environment y), y needs x (environment x); the edge y → x closes it",
+	}, {
+		// p installs q to build, and with it q's runtime need r, which
+		// needs p to build.
+		name:   "a runtime need of an installed package is hard",
+		nodes:  []*Node{node("p", Need{"q", KindBuild}), node("q", Need{"r", KindRuntime}), node("r", Need{"p", KindBuild})},
+		cycles: [][]string{{"p", "r"}},
+		order:  []string{"q"},
+		notes:  []string{"q needs r (runtime r) closes a cycle (r needs p (environment p), p needs q (environment q))"},
+		msg:    "p needs r (runtime r of q, installed in its build environment), r needs p (environment p); the edge r → p closes it: build one of them from the repositories first, or drop that need (by build environments alone, the order melange-based tools use, there is no cycle here",
+	}, {
+		// p ⇄ q to build; s needs p to build and p needs s to test;
+		// t needs s at run time; u and v each provide virt and need it.
+		name: "a hard cycle with a soft one through it",
+		nodes: []*Node{
+			node("p", Need{"q", KindBuild}, Need{"s", KindTest}),
+			node("q", Need{"p", KindBuild}),
+			node("s", Need{"p", KindBuild}),
+			node("t", Need{"s", KindRuntime}),
+			{Name: "u", Packages: []string{"u"}, Provides: []string{"u", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
+			{Name: "v", Packages: []string{"v"}, Provides: []string{"v", "virt"}, Needs: []Need{{"virt", KindRuntime}}},
+		},
+		cycles: [][]string{{"p", "q"}},
+		order:  []string{"u", "v", "s", "t"},
+		notes:  []string{"p needs s (test s) closes a cycle"},
+		msg:    "dependency cycle among 2 recipes (p, q)",
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := link(tt.nodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cycles [][]string
+			for _, c := range g.Cycles {
+				cycles = append(cycles, c.Recipes)
+			}
+			if !slices.EqualFunc(cycles, tt.cycles, slices.Equal) {
+				t.Errorf("cycles %q, want %q", cycles, tt.cycles)
+			}
+			if !slices.Equal(g.Order, tt.order) {
+				t.Errorf("order %q, want %q", g.Order, tt.order)
+			}
+			if len(g.Notes) != len(tt.notes) {
+				t.Fatalf("notes %q, want %d", g.Notes, len(tt.notes))
+			}
+			for i, n := range tt.notes {
+				if !strings.Contains(g.Notes[i], n) {
+					t.Errorf("note %q lacks %q", g.Notes[i], n)
+				}
+			}
+			if tt.msg != "" && (len(g.Cycles) == 0 || !strings.Contains(g.Cycles[0].Error(), tt.msg)) {
+				t.Errorf("cycles %+v, want one saying %q", g.Cycles, tt.msg)
+			}
+			for _, n := range g.Nodes {
+				if n.Name == "u" || n.Name == "v" {
+					if len(n.Deps) != 0 {
+						t.Errorf("%s, which provides what it needs, depends on %q", n.Name, n.Deps)
+					}
+				}
+			}
+		})
 	}
 }

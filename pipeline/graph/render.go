@@ -23,7 +23,8 @@ func (g *Graph) JSON() ([]byte, error) {
 // DOT renders the graph in Graphviz's language: one node per recipe
 // (recipes in a cycle in red, those not built for the architecture
 // dashed) and one edge from each recipe to each recipe it needs, labelled
-// with the first need it has of it.
+// with the kind and name of one need (a hard one if any): soft edges
+// dashed, and dotted when they close a cycle.
 func (g *Graph) DOT() []byte {
 	var b strings.Builder
 	b.WriteString("digraph recipes {\n  rankdir=LR;\n  node [shape=box];\n")
@@ -38,17 +39,35 @@ func (g *Graph) DOT() []byte {
 		fmt.Fprintf(&b, "  %s [%s];\n", strconv.Quote(n.Name), strings.Join(attrs, ", "))
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), strconv.Quote(e.Kind+": "+e.Need))
+		label := e.Kind + ": " + e.Need
+		if e.Via != "" {
+			label += " (of " + e.Via + ")"
+		}
+		style := ""
+		switch {
+		case e.Dropped:
+			style = ", style=dotted"
+		case !e.Hard:
+			style = ", style=dashed"
+		}
+		fmt.Fprintf(&b, "  %s -> %s [label=%s%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), strconv.Quote(label), style)
 	}
 	b.WriteString("}\n")
 	return []byte(b.String())
 }
 
 // Summary is one line per figure: recipes, edges, depth, width, the
-// largest strongly connected component and each cycle.
+// largest strongly connected component of hard edges, each cycle and
+// each note.
 func (g *Graph) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d recipes, %d edges, depth %d, width %d\n", len(g.Nodes), len(g.Edges), g.Depth, g.Width)
+	hard := 0
+	for _, e := range g.Edges {
+		if e.Hard {
+			hard++
+		}
+	}
+	fmt.Fprintf(&b, "%d recipes, %d edges (%d hard), depth %d, width %d\n", len(g.Nodes), len(g.Edges), hard, g.Depth, g.Width)
 	if len(g.LargestSCC) > 1 {
 		fmt.Fprintf(&b, "largest strongly connected component: %d recipes (%s)\n", len(g.LargestSCC), strings.Join(g.LargestSCC, ", "))
 	} else {
@@ -61,6 +80,9 @@ func (g *Graph) Summary() string {
 	}
 	for _, c := range g.Cycles {
 		b.WriteString(c.Error() + "\n")
+	}
+	for _, n := range g.Notes {
+		b.WriteString("note: " + n + "\n")
 	}
 	return b.String()
 }

@@ -1,6 +1,11 @@
 package graph
 
-import "sort"
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // tarjan returns the strongly connected components of the graph whose
 // edges are adj, each after every component it can reach (dependencies
@@ -55,19 +60,17 @@ func tarjan(adj [][]int) [][]int {
 
 // analyze finds the cycles, levels, order, depth and width.
 func (g *Graph) analyze() {
+	g.dropSoftCycles()
 	adj := make([][]int, len(g.Nodes))
 	buildAdj := make([][]int, len(g.Nodes))
 	for i, n := range g.Nodes {
 		adj[i], buildAdj[i] = n.deps, n.buildDeps
 	}
-	comps := tarjan(adj)
+	comps := tarjan(adj)       // its cycles are of hard edges alone
 	buildComp := map[int]int{} // node → its build-only component, when cyclic
 	for c, comp := range tarjan(buildAdj) {
 		if len(comp) > len(g.LargestBuildSCC) {
-			g.LargestBuildSCC = g.LargestBuildSCC[:0]
-			for _, v := range comp {
-				g.LargestBuildSCC = append(g.LargestBuildSCC, g.Nodes[v].Name)
-			}
+			g.LargestBuildSCC = g.names(comp)
 		}
 		if len(comp) > 1 {
 			for _, v := range comp {
@@ -116,9 +119,7 @@ func (g *Graph) analyze() {
 	for _, k := range perLevel {
 		g.Width = max(g.Width, k)
 	}
-	for _, v := range largest {
-		g.LargestSCC = append(g.LargestSCC, g.Nodes[v].Name)
-	}
+	g.LargestSCC = g.names(largest)
 	order := make([]*Node, 0, len(g.Nodes))
 	for _, n := range g.Nodes {
 		if !n.InCycle && n.NotTargeted == "" {
@@ -130,6 +131,95 @@ func (g *Graph) analyze() {
 		g.Order = append(g.Order, n.Name)
 	}
 	sort.Slice(g.Cycles, func(i, j int) bool { return g.Cycles[i].Recipes[0] < g.Cycles[j].Recipes[0] })
+}
+
+// dropSoftCycles leaves out of each node's deps the soft edges that
+// close a cycle, in the order of the edges, and notes each one. Only soft
+// edges inside a strongly connected component of all edges can close one;
+// each is kept unless its target already reaches its source through the
+// hard edges and the soft edges kept so far.
+func (g *Graph) dropSoftCycles() {
+	all := make([][]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		all[i] = n.deps
+	}
+	compOf := make([]int, len(g.Nodes))
+	cyclic := false
+	for c, comp := range tarjan(all) {
+		for _, v := range comp {
+			compOf[v] = c
+		}
+		cyclic = cyclic || len(comp) > 1
+	}
+	if !cyclic {
+		return
+	}
+	kept := make([][]int, len(g.Nodes))
+	var pending []int // indexes into g.Edges of soft edges inside a component
+	for k, e := range g.Edges {
+		from, to := g.byName[e.From], g.byName[e.To]
+		if e.Hard || compOf[from] != compOf[to] {
+			kept[from] = append(kept[from], to)
+		} else {
+			pending = append(pending, k)
+		}
+	}
+	for _, k := range pending {
+		e := &g.Edges[k]
+		from, to := g.byName[e.From], g.byName[e.To]
+		path := g.path(kept, to, from, compOf)
+		if path == nil {
+			kept[from] = append(kept[from], to)
+			continue
+		}
+		e.Dropped = true
+		back := make([]string, 0, len(path))
+		for i := 1; i < len(path); i++ {
+			back = append(back, g.edge(path[i-1], path[i]).String())
+		}
+		g.Notes = append(g.Notes, fmt.Sprintf("%s closes a cycle (%s), and a %s need does not have to be built first: %s is ordered without it",
+			e, strings.Join(back, ", "), e.Kind, e.From))
+	}
+	for i, n := range g.Nodes {
+		slices.Sort(kept[i])
+		n.deps = kept[i]
+		n.Deps = g.names(n.deps)
+	}
+}
+
+// path returns a shortest path from a to b through adj within a's
+// component, or nil.
+func (g *Graph) path(adj [][]int, a, b int, compOf []int) []int {
+	parent := map[int]int{a: -1}
+	queue := []int{a}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		if v == b {
+			var p []int
+			for ; v >= 0; v = parent[v] {
+				p = append(p, v)
+			}
+			slices.Reverse(p)
+			return p
+		}
+		for _, w := range adj[v] {
+			if _, seen := parent[w]; !seen && compOf[w] == compOf[a] {
+				parent[w] = v
+				queue = append(queue, w)
+			}
+		}
+	}
+	return nil
+}
+
+// names returns the names of nodes vs.
+func (g *Graph) names(vs []int) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, g.Nodes[v].Name)
+	}
+	return out
 }
 
 // cycle finds a shortest cycle through the first recipe of comp (the
@@ -175,8 +265,8 @@ func (g *Graph) cycle(comp []int, compOf []int, c int) Cycle {
 // edge returns the first edge from node a to node b.
 func (g *Graph) edge(a, b int) Edge {
 	from, to := g.Nodes[a].Name, g.Nodes[b].Name
-	for _, e := range g.Edges {
-		if e.From == from && e.To == to {
+	for _, e := range g.Edges[g.edgesOf[a]:g.edgesOf[a+1]] {
+		if e.To == to {
 			return e
 		}
 	}
