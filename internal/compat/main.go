@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -43,6 +44,8 @@ func run(w io.Writer, dir, ratchet string, update bool, execBin string, verbose 
 		}
 		fmt.Fprintf(w, "one process each: %d recipes in %s (%s a recipe; `%s version` alone: %s), %s in-process\n",
 			rep.Total, t.total.Round(1e6), t.per().Round(1e4), execBin, t.floor.Round(1e4), rep.Elapsed.Round(1e6))
+		fmt.Fprintf(w, "CPU (user+sys) a process, median: compile %s, `version` %s, hello-world Go program %s; compile = %.2f× hello-world\n",
+			t.cpuCompile.Round(1e4), t.cpuVersion.Round(1e4), t.cpuHello.Round(1e4), ratio(t.cpuCompile, t.cpuHello))
 	}
 	if ratchet == "" {
 		return nil
@@ -93,4 +96,11 @@ func (r *Report) Print(w io.Writer, verbose bool) {
 		}
 		fmt.Fprintf(w, "%6d  %s  (%s)\n", len(c.Recipes), c.Text, strings.Join(eg, " "))
 	}
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
