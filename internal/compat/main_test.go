@@ -111,7 +111,12 @@ func TestTimeProcesses(t *testing.T) {
 		}
 	}
 	// A failing compile counts like any other: the rate says which fail.
-	if tm.n != 4 || compiles != 4 || len(lines) != 4+200 || tm.floor <= 0 || tm.per() <= 0 {
+	// One version between every floorEvery compiles, starting with the first.
+	versions := (4 + floorEvery - 1) / floorEvery
+	if tm.n != 4 || compiles != 4 || len(lines) != 4+versions || tm.floor <= 0 || tm.per() <= 0 {
 		t.Errorf("n=%d compiles=%d calls=%d floor=%v per=%v", tm.n, compiles, len(lines), tm.floor, tm.per())
+	}
+	if tm.cpuCompile <= 0 || tm.cpuVersion <= 0 || tm.cpuHello <= 0 {
+		t.Errorf("CPU a process: compile %v, version %v, hello-world %v; want all above zero", tm.cpuCompile, tm.cpuVersion, tm.cpuHello)
 	}
 }
