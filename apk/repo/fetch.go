@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/internal/httpget"
 )
 
 // sharedClient is the one HTTP client every repository uses unless
@@ -44,7 +45,7 @@ type fetcher struct {
 	retries  int
 	stall    time.Duration
 	backoff  func(attempt int) time.Duration
-	progress func(string, int64, int64)
+	progress httpget.Progress
 	log      *slog.Logger
 }
 
@@ -137,7 +138,7 @@ func (f *fetcher) get(ctx context.Context, req request, dst *spool) (response, e
 	}
 	var he *HTTPError
 	if errors.As(last, &he) { // already names the URL
-		if he.retryable() && f.retries > 0 {
+		if he.Retryable() && f.retries > 0 {
 			return response{}, fmt.Errorf("%w (gave up after %d attempts)", last, f.retries+1)
 		}
 		return response{}, last
@@ -182,8 +183,8 @@ func (f *fetcher) attempt(ctx context.Context, req request, dst io.Writer) (resp
 		return res, nil
 	default:
 		discardBody(resp.Body)
-		he := &HTTPError{URL: req.url, StatusCode: resp.StatusCode, Status: resp.Status}
-		return response{}, &fetchError{err: he, transient: he.retryable()}
+		he := &HTTPError{URL: req.url, StatusCode: resp.StatusCode, Status: resp.Status, Hint: repoHint}
+		return response{}, &fetchError{err: he, transient: he.Retryable()}
 	}
 
 	if req.limit > 0 && resp.ContentLength > req.limit {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pestle-dev/pestle/internal/httpget"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -31,7 +32,7 @@ type Options struct {
 	// Progress, when set, is called while a file downloads with the URL,
 	// the bytes received so far and the expected total (-1 if unknown).
 	// Concurrent Fetch calls may call it from several goroutines.
-	Progress func(url string, done, total int64)
+	Progress httpget.Progress
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
 	// Arch is the repository architecture directory, e.g. "x86_64".
@@ -57,41 +58,18 @@ const DefaultStallTimeout = 60 * time.Second
 
 // ErrNotFound means the server or directory has no such file (HTTP 404 or
 // 410, or a missing local file).
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = httpget.ErrNotFound
 
 // ErrStalled means a download received no data for Options.StallTimeout.
 var ErrStalled = errors.New("download stalled")
 
 // HTTPError is a response with a status other than 200 (or 304 to a
-// conditional request). It matches ErrNotFound for 404 and 410.
-type HTTPError struct {
-	URL        string
-	StatusCode int
-	Status     string
-}
+// conditional request). It matches ErrNotFound for 404 and 410. It is the
+// one HTTP error type of pestle's downloads (see internal/httpget).
+type HTTPError = httpget.HTTPError
 
-func (e *HTTPError) Error() string {
-	msg := fmt.Sprintf("GET %s: %s", e.URL, e.Status)
-	if e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusGone {
-		msg += ": check the repository URL and the architecture directory"
-	}
-	return msg
-}
-
-// Is reports whether target is ErrNotFound and the status says so.
-func (e *HTTPError) Is(target error) bool {
-	return target == ErrNotFound && (e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusGone)
-}
-
-func (e *HTTPError) retryable() bool {
-	switch {
-	case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests:
-		return true
-	case e.StatusCode == http.StatusNotImplemented, e.StatusCode == http.StatusHTTPVersionNotSupported:
-		return false
-	}
-	return e.StatusCode >= 500 && e.StatusCode <= 599
-}
+// repoHint is what a 404 or 410 from a repository asks to check.
+const repoHint = "check the repository URL and the architecture directory"
 
 func (o Options) logger() *slog.Logger {
 	if o.Logger != nil {

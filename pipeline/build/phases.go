@@ -132,7 +132,8 @@ func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.P
 		return nil, err
 	}
 	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: &opts.EnvOptions, net: ses.net,
-		srcOpts: source.Options{CacheDir: filepath.Join(apkCache, "sources"), Logger: ses.log, SourceDateEpoch: time.Unix(sde, 0)}}
+		srcOpts: source.Options{CacheDir: filepath.Join(apkCache, "sources"), Logger: ses.log, SourceDateEpoch: time.Unix(sde, 0),
+			Progress: opts.Progress}}
 	if resumed != nil {
 		sr.sources = resumed.Sources
 	}

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/httpget"
 )
 
 // sums are the digests of an artifact, lowercase hex.
@@ -78,7 +80,7 @@ func download(ctx context.Context, in *FetchInput, workspace string, f *os.File,
 		if fi, err := src.Stat(); err == nil {
 			total = fi.Size()
 		}
-		_, rerr, werr := copyProgress(io.MultiWriter(f, h), src, total, h, opts.Progress)
+		_, rerr, werr := copyProgress(io.MultiWriter(f, h), src, in.URI, total, h, opts.Progress)
 		if err := errors.Join(rerr, werr); err != nil {
 			return sums{}, fmt.Errorf("fetch %s: %w", in.URI, err)
 		}
@@ -90,7 +92,7 @@ func download(ctx context.Context, in *FetchInput, workspace string, f *os.File,
 
 // copyProgress copies src to dst, telling read errors from write errors
 // (only the first are worth a retry) and reporting progress.
-func copyProgress(dst io.Writer, src io.Reader, total int64, h *hashSet, progress func(done, total int64)) (n int64, readErr, writeErr error) {
+func copyProgress(dst io.Writer, src io.Reader, url string, total int64, h *hashSet, progress httpget.Progress) (n int64, readErr, writeErr error) {
 	buf := make([]byte, 256<<10)
 	for {
 		nr, er := src.Read(buf)
@@ -104,7 +106,7 @@ func copyProgress(dst io.Writer, src io.Reader, total int64, h *hashSet, progres
 				return n, nil, ew
 			}
 			if progress != nil {
-				progress(h.n, total)
+				progress(url, h.n, total)
 			}
 		}
 		if er == io.EOF {
@@ -199,7 +201,7 @@ func (d *httpFetcher) run(ctx context.Context, f *os.File, h *hashSet) error {
 		}
 	}
 	var he *HTTPError
-	if errors.As(err, &he) && !he.retryable() {
+	if errors.As(err, &he) && !he.Retryable() {
 		return err
 	}
 	return fmt.Errorf("%w (after %d attempts; retry-limit is %d)", err, d.attempts, d.attempts)
@@ -242,15 +244,15 @@ func (d *httpFetcher) try(ctx context.Context, f *os.File, h *hashSet) (retry bo
 		}
 		return true, fmt.Errorf("fetch %s: server answered the resume request with %s", d.in.URI, resp.Status)
 	default:
-		he := &HTTPError{URI: d.in.URI, StatusCode: resp.StatusCode, Status: resp.Status}
-		return he.retryable(), he
+		he := &HTTPError{URL: d.in.URI, StatusCode: resp.StatusCode, Status: resp.Status, Hint: sourceHint}
+		return he.Retryable(), he
 	}
 	total := int64(-1)
 	if resp.ContentLength >= 0 {
 		total = h.n + resp.ContentLength
 	}
 	body := &idleReader{r: resp.Body, t: idle, d: d.in.Timeout}
-	n, rerr, werr := copyProgress(io.MultiWriter(f, h), body, total, h, d.opts.Progress)
+	n, rerr, werr := copyProgress(io.MultiWriter(f, h), body, d.in.URI, total, h, d.opts.Progress)
 	if werr != nil {
 		return false, fmt.Errorf("fetch %s: write: %w", d.in.URI, werr)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/httpget"
 )
 
 // Sentinels for errors.Is.
@@ -38,26 +40,12 @@ func (e *ChecksumError) Error() string {
 // Unwrap makes errors.Is(err, ErrChecksumMismatch) true.
 func (e *ChecksumError) Unwrap() error { return ErrChecksumMismatch }
 
-// HTTPError is a download answered with a status other than 200/206.
-type HTTPError struct {
-	URI        string
-	StatusCode int
-	Status     string
-}
+// HTTPError is a download answered with a status other than 200/206: the
+// one HTTP error type of pestle's downloads (see internal/httpget).
+type HTTPError = httpget.HTTPError
 
-func (e *HTTPError) Error() string {
-	hint := ""
-	if e.StatusCode == 404 || e.StatusCode == 410 {
-		hint = " (check the uri and the version it is built from)"
-	}
-	return fmt.Sprintf("fetch %s: server answered %s%s", e.URI, e.Status, hint)
-}
-
-// retryable reports whether trying again may help (server errors, rate
-// limits, request timeouts), as wget retries them.
-func (e *HTTPError) retryable() bool {
-	return e.StatusCode >= 500 || e.StatusCode == 408 || e.StatusCode == 429
-}
+// sourceHint is what a 404 or 410 from a fetch step asks to check.
+const sourceHint = "check the uri and the version it is built from"
 
 // ExtractError is a failure to extract one archive, naming the member.
 type ExtractError struct {

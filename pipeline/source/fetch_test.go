@@ -253,7 +253,7 @@ func TestFetchResumesTruncatedBody(t *testing.T) {
 	srv.truncate["/big.bin"] = true
 	var done int64
 	opts := fetchOpts(t.TempDir())
-	opts.Progress = func(d, total int64) { done = d }
+	opts.Progress = func(_ string, d, total int64) { done = d }
 	in := FetchInput{URI: srv.URL + "/big.bin", ExpectedSHA256: sha256Hex(data)}
 	if _, err := Fetch(context.Background(), in, t.TempDir(), opts); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/httpget"
 )
 
 // Options are the host-side settings shared by Fetch and GitCheckout.
@@ -20,9 +22,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
-	// Progress, when set, is called as a download advances with the bytes
-	// received so far and the expected total (-1 when unknown).
-	Progress func(done, total int64)
+	// Progress, when set, is told as a download advances (the hook the
+	// repositories use too).
+	Progress httpget.Progress
 	// SourceDateEpoch is the committer date given to cherry-picked
 	// commits. Like melange, anything before 1980-01-01 (including the
 	// zero time) is raised to 1980-01-01.
