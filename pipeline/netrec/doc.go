@@ -16,7 +16,9 @@
 // checking each body against its recorded sha256 before the step sees a
 // byte of it. A host outside Config.Allow, a URL missing from the lock and
 // a body whose checksum differs are refused and kept as Refusals, so a
-// failing step can be told why.
+// failing step can be told why. So is a connection to a link-local,
+// cloud metadata, multicast or unspecified address (checked on the address
+// dialled, after resolution) that no exact Config.Allow entry names.
 //
 // Modes (Mode): Record (the default), Replay, Off (no network at all) and
 // Host (the host's network, nothing recorded); the proxy serves the first

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,9 +21,14 @@ import (
 
 // Upstream is how the proxy reaches servers.
 type Upstream struct {
-	// Dial opens connections to servers; nil means the host's resolver
-	// and network. Tests point host names at local servers with it.
+	// Dial opens connections to servers; nil means the host's network.
+	// Without Lookup it also resolves (the proxy then checks only IP
+	// literals against its refused ranges); with Lookup it gets an
+	// address Lookup returned and the proxy checked. Tests point host
+	// names at local servers with them.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Lookup resolves a host name; nil means the host's resolver.
+	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// RootCAs are the authorities upstream TLS is checked against; nil
 	// means the host's trust store.
 	RootCAs *x509.CertPool
@@ -51,6 +57,8 @@ type Config struct {
 	Local func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger gets one debug line per exchange; nil discards.
 	Logger *slog.Logger
+
+	onConnect func(address string) // for tests: see guard.onConnect
 }
 
 // Refusal is a request the proxy did not serve, and why.
@@ -71,6 +79,7 @@ type Proxy struct {
 	outer     *http.Server
 	inner     *http.Server
 	tunnels   *tunnelQueue
+	guard     *guard
 	log       *slog.Logger
 
 	mu       sync.Mutex
@@ -99,12 +108,12 @@ func New(cfg Config) (*Proxy, error) {
 	if up == nil {
 		up = &Upstream{}
 	}
-	dial := up.Dial
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	p.guard = &guard{allow: cfg.Allow, lookup: up.Lookup, connect: up.Dial, onConnect: cfg.onConnect}
+	if up.Lookup != nil && up.Dial == nil {
+		p.guard.connect = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
 	p.transport = &http.Transport{
-		DialContext: dial, TLSClientConfig: &tls.Config{RootCAs: up.RootCAs},
+		DialContext: p.guard.dial, TLSClientConfig: &tls.Config{RootCAs: up.RootCAs},
 		DisableCompression: true, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16,
 		IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 30 * time.Second,
 	}
@@ -221,6 +230,13 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, http.StatusForbidden, Refusal{Host: target, Message: p.notAllowed(target)})
 		return
 	}
+	host, port, _ := net.SplitHostPort(target)
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if err := p.guard.check(host, port, ip); err != nil {
+			p.refuseUpstream(w, err, Refusal{Host: target})
+			return
+		}
+	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		http.Error(w, "pestle: cannot open a tunnel", http.StatusInternalServerError)
@@ -234,7 +250,6 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
-	host, _, _ := net.SplitHostPort(target)
 	tc := tls.Server(&bufferedConn{Conn: conn, r: brw.Reader}, &tls.Config{
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return p.ca.leaf(host) },
 		NextProtos:     []string{"http/1.1"},
@@ -298,7 +313,7 @@ func (p *Proxy) note(e Entry, hostport string) {
 func (p *Proxy) recordOne(w http.ResponseWriter, r *http.Request, u, hostport string) {
 	resp, err := p.roundTrip(r, u)
 	if err != nil {
-		p.refuse(w, http.StatusBadGateway, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
+		p.refuseUpstream(w, err, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
 		return
 	}
 	defer resp.Body.Close()
@@ -343,7 +358,7 @@ func (p *Proxy) replayOne(w http.ResponseWriter, r *http.Request, u, hostport st
 		}
 	}
 	if err != nil {
-		p.refuse(w, http.StatusBadGateway, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
+		p.refuseUpstream(w, err, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: %v", r.Method, u, err)})
 		return
 	}
 	defer f.Close()
