@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -197,4 +199,56 @@ func BenchmarkWriteText5000(b *testing.B) {
 		}
 	})
 	b.SetBytes(int64(text.Len()))
+}
+
+// BenchmarkMerge1Into100000 is BenchmarkMerge1Into5000 on a repository of
+// 100,000 packages (the index is made in a temporary directory). Besides
+// B/op it reports the peak of the Go heap during one merge, which must
+// stay linear in the index size.
+func BenchmarkMerge1Into100000(b *testing.B) {
+	_, opts := benchKey(b)
+	o := opts()
+	dir := b.TempDir()
+	if err := Update(dir, benchPackages(100000), o); err != nil {
+		b.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(st.Size()), "index-bytes")
+	one := benchPackages(1)[0]
+	one.Name = "newly-built"
+	runtime.GC()
+	var peak uint64
+	loopCPU(b, func() {
+		stop := sampleHeap(&peak)
+		err := Update(dir, []*apk.PackageInfo{one}, o)
+		stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// sampleHeap records the largest live heap seen until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			*peak = max(*peak, ms.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }

@@ -1,8 +1,10 @@
 package index
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
+	"io"
 	"slices"
 	"strings"
 
@@ -166,13 +168,10 @@ func canonicalNum(v string, bits int, nonZero bool) bool {
 }
 
 // mergeRaw is Index.Merge over raw records, then the sort of WriteText;
-// new packages are rendered (and checked) as WriteText does.
+// new packages are rendered (and checked) as WriteText does. A record
+// replaces the last one of the same name and version.
 func mergeRaw(recs []rawRecord, pkgs []*apk.PackageInfo) ([]rawRecord, error) {
-	type key struct{ name, version string }
-	at := make(map[key]int, len(recs)+len(pkgs))
-	for i, r := range recs {
-		at[key{r.key.name, r.key.version}] = i
-	}
+	var news []rawRecord
 	for _, p := range pkgs {
 		if p == nil {
 			continue
@@ -181,8 +180,23 @@ func mergeRaw(recs []rawRecord, pkgs []*apk.PackageInfo) ([]rawRecord, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := rawRecord{key: keyOf(p), text: string(b[:len(b)-1])}
-		k := key{p.Name, p.Version}
+		news = append(news, rawRecord{key: keyOf(p), text: string(b[:len(b)-1])})
+	}
+	if slices.IsSortedFunc(recs, compareRecords) {
+		return mergeSorted(recs, news), nil
+	}
+	return mergeGeneral(recs, news), nil
+}
+
+// mergeGeneral replaces or appends news by name and version, then sorts.
+func mergeGeneral(recs, news []rawRecord) []rawRecord {
+	type key struct{ name, version string }
+	at := make(map[key]int, len(recs)+len(news))
+	for i, r := range recs {
+		at[key{r.key.name, r.key.version}] = i
+	}
+	for _, r := range news {
+		k := key{r.key.name, r.key.version}
 		if i, ok := at[k]; ok {
 			recs[i] = r
 			continue
@@ -190,20 +204,134 @@ func mergeRaw(recs []rawRecord, pkgs []*apk.PackageInfo) ([]rawRecord, error) {
 		at[k] = len(recs)
 		recs = append(recs, r)
 	}
-	slices.SortStableFunc(recs, func(a, b rawRecord) int { return compareKeys(&a.key, &b.key) })
-	return recs, nil
+	slices.SortStableFunc(recs, compareRecords)
+	return recs
 }
 
-// joinRecords renders sorted records as APKINDEX text.
-func joinRecords(recs []rawRecord) []byte {
+func compareRecords(a, b rawRecord) int { return compareKeys(&a.key, &b.key) }
+
+// mergeSorted gives what the map-and-stable-sort path of mergeRaw gives
+// when recs is already sorted (as every index pestle writes is), in time
+// linear in len(recs): the replaced and new records are sorted on their
+// own, ties broken by where the general path would have put them, and
+// merged into the untouched ones.
+func mergeSorted(recs, news []rawRecord) []rawRecord {
+	if len(news) == 0 {
+		return recs
+	}
+	type change struct {
+		at int // index in recs, or len(recs)+j for the j-th appended record
+		r  rawRecord
+	}
+	var changes []change
+	for _, r := range news {
+		at := -1
+		for j := len(changes) - 1; j >= 0 && at < 0; j-- {
+			if changes[j].at >= len(recs) && sameNameVersion(changes[j].r, r) {
+				at = j
+			}
+		}
+		if at >= 0 {
+			changes[at].r = r
+			continue
+		}
+		// The last record of the same name and version: they are adjacent.
+		i, _ := slices.BinarySearchFunc(recs, r, func(e, t rawRecord) int {
+			if sameNameVersion(e, t) {
+				return -1
+			}
+			return compareKeys(&e.key, &t.key)
+		})
+		if i > 0 && sameNameVersion(recs[i-1], r) {
+			replaced := false
+			for j := range changes {
+				if changes[j].at == i-1 {
+					changes[j].r, replaced = r, true
+				}
+			}
+			if !replaced {
+				changes = append(changes, change{i - 1, r})
+			}
+			continue
+		}
+		changes = append(changes, change{len(recs) + len(changes), r})
+	}
+	slices.SortStableFunc(changes, func(a, b change) int {
+		if c := compareRecords(a.r, b.r); c != 0 {
+			return c
+		}
+		return a.at - b.at
+	})
+	gone := make(map[int]bool, len(changes))
+	for _, c := range changes {
+		if c.at < len(recs) {
+			gone[c.at] = true
+		}
+	}
+	out := make([]rawRecord, 0, len(recs)+len(changes))
+	k := 0
+	for i, r := range recs {
+		if gone[i] {
+			continue
+		}
+		for k < len(changes) && (compareRecords(changes[k].r, r) < 0 ||
+			compareRecords(changes[k].r, r) == 0 && changes[k].at < i) {
+			out = append(out, changes[k].r)
+			k++
+		}
+		out = append(out, r)
+	}
+	for _, c := range changes[k:] {
+		out = append(out, c.r)
+	}
+	return out
+}
+
+func sameNameVersion(a, b rawRecord) bool {
+	return a.key.name == b.key.name && a.key.version == b.key.version
+}
+
+// mergedText is APKINDEX text, either whole or as sorted records that
+// are written out one by one, so a large index is not copied once more.
+type mergedText struct {
+	whole []byte
+	recs  []rawRecord
+}
+
+// size is the length of the text in bytes.
+func (t *mergedText) size() int {
+	if t.recs == nil {
+		return len(t.whole)
+	}
 	n := 0
-	for _, r := range recs {
+	for _, r := range t.recs {
 		n += len(r.text) + 1
 	}
-	b := make([]byte, 0, n)
-	for _, r := range recs {
-		b = append(b, r.text...)
-		b = append(b, '\n')
+	return n
+}
+
+// records counts the records of the text.
+func (t *mergedText) records() int {
+	if t.recs != nil {
+		return len(t.recs)
 	}
-	return b
+	n := bytes.Count(t.whole, []byte("\nP:"))
+	if bytes.HasPrefix(t.whole, []byte("P:")) {
+		n++
+	}
+	return n
+}
+
+// writeTo writes the text to w, each record followed by its blank line.
+func (t *mergedText) writeTo(w io.Writer) error {
+	if t.recs == nil {
+		_, err := w.Write(t.whole)
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	for _, r := range t.recs {
+		bw.WriteString(r.text)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }

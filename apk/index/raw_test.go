@@ -2,9 +2,12 @@ package index
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,4 +180,44 @@ func FuzzScanCanonical(f *testing.F) {
 			t.Fatalf("raw records give\n%q\nthe full rewrite\n%q", joinRecords(got), want)
 		}
 	})
+}
+
+// TestMergeSortedMatchesGeneral checks the fast merge into a sorted index
+// against the replace-append-sort path on random records whose names and
+// versions collide often, with several architectures and checksums per
+// name and version.
+func TestMergeSortedMatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	rec := func() rawRecord {
+		k := recordKey{
+			name:    []string{"a", "A", "b", "b-dev", "c"}[rng.IntN(5)],
+			version: []string{"1.0-r0", "1.0-r1", "2-r0", "1.00-r0"}[rng.IntN(4)],
+			arch:    []string{"x86_64", "noarch"}[rng.IntN(2)],
+			sum:     []byte{byte(rng.IntN(3))},
+		}
+		return rawRecord{key: k, text: fmt.Sprintf("%v#%d", k, rng.Int())}
+	}
+	for range 3000 {
+		recs := make([]rawRecord, rng.IntN(12))
+		for i := range recs {
+			recs[i] = rec()
+		}
+		slices.SortStableFunc(recs, compareRecords)
+		news := make([]rawRecord, rng.IntN(5))
+		for i := range news {
+			news[i] = rec()
+		}
+		want := mergeGeneral(slices.Clone(recs), news)
+		got := mergeSorted(recs, news)
+		if !slices.EqualFunc(got, want, func(a, b rawRecord) bool { return a.text == b.text }) {
+			t.Fatalf("recs %v\nnews %v\nfast    %v\ngeneral %v", recs, news, got, want)
+		}
+	}
+}
+
+// joinRecords renders sorted records as APKINDEX text.
+func joinRecords(recs []rawRecord) []byte {
+	var b bytes.Buffer
+	(&mergedText{recs: recs}).writeTo(&b)
+	return b.Bytes()
 }

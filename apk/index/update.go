@@ -111,28 +111,24 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 	if err != nil {
 		return 0, err
 	}
-	unsignedNew, err := marshalText(merged, desc, opts.SourceDateEpoch)
+	unsignedNew, err := marshalMerged(merged, desc, opts.SourceDateEpoch)
 	if err != nil {
 		return 0, err
 	}
-	total := bytes.Count(merged, []byte("\nP:"))
-	if bytes.HasPrefix(merged, []byte("P:")) {
-		total++
-	}
-	return total, putSigned(put, dst, unsignedNew, opts.Signer, opts.SourceDateEpoch)
+	return merged.records(), putSigned(put, dst, unsignedNew, opts.Signer, opts.SourceDateEpoch)
 }
 
 // mergeText merges pkgs into APKINDEX text and returns the new text. Text
 // that pestle wrote is merged record by record without re-rendering;
 // anything else is parsed and written in full. Both give the same bytes.
-func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) ([]byte, error) {
+func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) (*mergedText, error) {
 	if recs, ok := scanCanonical(text); ok {
 		log.Debug("merging into the index", "existing", len(recs), "adding", len(pkgs))
 		recs, err := mergeRaw(recs, pkgs)
 		if err != nil {
 			return nil, err
 		}
-		return joinRecords(recs), nil
+		return &mergedText{recs: recs}, nil
 	}
 	ix, err := ParseTextIndex(strings.NewReader(text))
 	if err != nil {
@@ -145,7 +141,7 @@ func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) ([]byte, 
 	if err := ix.WriteText(&b); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return &mergedText{whole: b.Bytes()}, nil
 }
 
 // WriteFile writes ix to path atomically (see Write): the bytes go to a

@@ -61,11 +61,17 @@ func Marshal(ix *Index, sourceDateEpoch int64) ([]byte, error) {
 // marshalText packs APKINDEX text and a description into the unsigned
 // index member.
 func marshalText(text []byte, description string, sourceDateEpoch int64) ([]byte, error) {
+	return marshalMerged(&mergedText{whole: text}, description, sourceDateEpoch)
+}
+
+// marshalMerged is marshalText over merged text.
+func marshalMerged(text *mergedText, description string, sourceDateEpoch int64) ([]byte, error) {
 	if sourceDateEpoch < 0 {
 		return nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
 	var out bytes.Buffer
-	out.Grow(len(text)/4 + 4096)
+	size := text.size()
+	out.Grow(size/4 + 4096)
 	// One gzip member compressed in parallel blocks; the block boundaries
 	// depend only on the content, so the bytes are the same on any machine.
 	// Level 2 is both faster and smaller than the default on index text.
@@ -78,16 +84,17 @@ func marshalText(text []byte, description string, sourceDateEpoch int64) ([]byte
 	}
 	tw := tar.NewWriter(zw)
 	mtime := time.Unix(sourceDateEpoch, 0)
-	for _, e := range []struct {
-		name string
-		data []byte
-	}{{"APKINDEX", text}, {"DESCRIPTION", []byte(description)}} {
-		if err := tw.WriteHeader(entryHeader(e.name, len(e.data), mtime)); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			return nil, err
-		}
+	if err := tw.WriteHeader(entryHeader("APKINDEX", size, mtime)); err != nil {
+		return nil, err
+	}
+	if err := text.writeTo(tw); err != nil {
+		return nil, err
+	}
+	if err := tw.WriteHeader(entryHeader("DESCRIPTION", len(description), mtime)); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write([]byte(description)); err != nil {
+		return nil, err
 	}
 	if err := tw.Close(); err != nil {
 		return nil, err
