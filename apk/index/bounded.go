@@ -28,24 +28,26 @@ func (b *lineBounded) Write(p []byte) (int, error) {
 		b.exceeded = fmt.Errorf("%w: APKINDEX text is larger than %d bytes", ErrFormat, b.max)
 		return 0, b.exceeded
 	}
+	// A newline must come within the next maxLine-lineLen+1 bytes; the
+	// last one in that window starts the line checked next, so a window
+	// is searched once (backwards) instead of every line.
 	rest := p
 	for len(rest) > 0 {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			b.lineLen += len(rest)
-			break
+		win := rest[:min(len(rest), maxLine-b.lineLen+1)]
+		i := bytes.LastIndexByte(win, '\n')
+		if i >= 0 {
+			b.lineLen = 0
+			rest = rest[i+1:]
+			continue
 		}
-		b.lineLen += i
-		if b.lineLen > maxLine {
-			break
+		if len(win) > maxLine-b.lineLen {
+			line := b.lineNo + bytes.Count(p[:len(p)-len(rest)], []byte{'\n'}) + 1
+			b.exceeded = fmt.Errorf("%w: APKINDEX line %d is longer than the limit of %d bytes", ErrFormat, line, maxLine)
+			return 0, b.exceeded
 		}
-		b.lineNo++
-		b.lineLen = 0
-		rest = rest[i+1:]
+		b.lineLen += len(rest)
+		break
 	}
-	if b.lineLen > maxLine {
-		b.exceeded = fmt.Errorf("%w: APKINDEX line %d is longer than the limit of %d bytes", ErrFormat, b.lineNo+1, maxLine)
-		return 0, b.exceeded
-	}
+	b.lineNo += bytes.Count(p, []byte{'\n'})
 	return b.w.Write(p)
 }
