@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // peakRSSDuring returns how far the resident set size (KiB) of this
@@ -22,7 +24,7 @@ func peakRSSDuring(t testing.TB, f func()) int64 {
 	debug.FreeOSMemory()
 	base := procStatus(t, "VmRSS:")
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		t.Skipf("SKIPPING: cannot reset the peak RSS (%v)", err)
+		fixture.Need(t, "a resettable peak RSS (/proc/self/clear_refs)", err)
 	}
 	f()
 	return procStatus(t, "VmHWM:") - base
@@ -73,9 +75,7 @@ func sparseTree(t testing.TB, size int64) string {
 // Packing streams: the memory it takes does not grow with the tree, and
 // stays under the design's 64 MiB (here for 256 MiB and 1 GiB trees).
 func TestWriteMemoryFlatWithSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("packs a 1 GiB tree")
-	}
+	fixture.Slow(t, "packs a 1 GiB tree")
 	peak := map[int64]int64{}
 	for _, size := range []int64{256 << 20, 1 << 30} {
 		dir := sparseTree(t, size)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/keys"
 )
@@ -75,9 +76,7 @@ func crashHelper(dir string) {
 // verifies, every .apk whole, and every index record's C: equal to the
 // checksum of the file it names (a replaced version included).
 func TestCrashConsistency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills a writer many times")
-	}
+	fixture.Slow(t, "kills a writer many times")
 	dir := t.TempDir()
 	kr := testKeyring(t)
 	for k := range crashKills {

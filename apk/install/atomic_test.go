@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // installedNames lists the P: lines of the installed database in root.
@@ -88,9 +89,7 @@ const asNobodyEnv = "PESTLE_INSTALL_TEST_AS_NOBODY"
 func TestDeviceNodes(t *testing.T) {
 	pkg := os.Getenv(asNobodyEnv)
 	if pkg == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("SKIPPING: packing a device node needs root; CI runs this as root and as nobody")
-		}
+		fixture.NeedRoot(t, "to pack a device node; CI runs this as root and as nobody")
 		pkg = devicePackage(t)
 	}
 	root := t.TempDir()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 const buildCrashEnv = "PESTLE_BUILD_CRASH_OPTS"
@@ -35,9 +36,7 @@ func TestBuildSurvivesKill9(t *testing.T) {
 		crashBuilds(t, enc)
 		return
 	}
-	if testing.Short() {
-		t.Skip("kills builds many times")
-	}
+	fixture.Slow(t, "kills builds many times")
 	marker := fmt.Sprintf("0.%d", 300000+rand.IntN(600000))
 	tb := newTestBuild(t, busyboxRecipe("crashy")+`pipeline:
   - runs: |

@@ -11,19 +11,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // need skips outside CI when busybox or nsenter is missing.
 func need(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"/bin/busybox", "nsenter"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is missing; CI must install it", tool)
-			}
-			t.Skipf("SKIPPING: %s is not installed (this test runs in CI)", tool)
-		}
-	}
+	fixture.NeedFile(t, "/bin/busybox", "busybox-static")
+	fixture.NeedTool(t, "nsenter")
 }
 
 // inside runs busybox with args inside ns and returns its output.
@@ -108,9 +104,7 @@ func TestNamespaceAsUnprivilegedUser(t *testing.T) {
 		checkNamespace(t)
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("SKIPPING: re-running as nobody needs root; this run is unprivileged, the other test covers it")
-	}
+	fixture.NeedRoot(t, "to re-run as nobody; an unprivileged run is covered by the other test")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
