@@ -110,23 +110,31 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if res.Index, err = publish(outDir, res.Packages, signer, sde, log, opts.NoIndex); err != nil {
 		return nil, err
 	}
-	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
+	if err := writeRecords(&opts, plan, em, ses, res, start); err != nil {
 		return nil, err
-	}
-	if err := em.depLog.write(opts.Records.DependencyLog, plan.Arch); err != nil {
-		return nil, err
-	}
-	if opts.Records.Provenance {
-		in := provenanceInput{recipe: opts.Recipe, recipeSHA256: sha256Hex(em.recipe), arch: plan.Arch,
-			buildOptions: opts.BuildOptions, origin: opts.Origin, sde: sde, sources: res.Sources,
-			envPkgs: ses.packages, started: start, stopped: time.Now()}
-		if err := writeProvenances(res.Packages, in, log); err != nil {
-			return nil, err
-		}
 	}
 	res.Duration = time.Since(start)
 	if res.Network = nw.summary(); res.Network != "" {
 		log.Info(res.Network)
 	}
 	return res, nil
+}
+
+// writeRecords writes the side files opts.Records asks for, once the
+// packages are published: the build log, the dependency log and the
+// provenance statements.
+func writeRecords(opts *Options, plan *pipeline.Plan, em *emitter, ses *session, res *Result, start time.Time) error {
+	if err := opts.Records.appendBuildLog(plan.Arch, plan.Package.Name, res.Packages); err != nil {
+		return err
+	}
+	if err := em.depLog.write(opts.Records.DependencyLog, plan.Arch); err != nil {
+		return err
+	}
+	if !opts.Records.Provenance {
+		return nil
+	}
+	in := provenanceInput{recipe: opts.Recipe, recipeSHA256: sha256Hex(em.recipe), arch: plan.Arch,
+		buildOptions: opts.BuildOptions, origin: opts.Origin, sde: em.sde, sources: res.Sources,
+		envPkgs: ses.packages, started: start, stopped: time.Now()}
+	return writeProvenances(res.Packages, in, ses.log)
 }
