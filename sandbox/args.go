@@ -79,6 +79,9 @@ func (b *Bwrap) args(spec Spec, cmd Command, shell bool) []string {
 		a = append(a, "--unshare-user", "--uid", strconv.Itoa(u.UID), "--gid", strconv.Itoa(u.GID))
 	}
 	a = append(a, capArgs(spec)...)
+	if _, ok := stepSeccomp(spec); ok {
+		a = append(a, "--seccomp", strconv.Itoa(seccompFD))
+	}
 	a = append(a, "--die-with-parent")
 	if !shell {
 		// A new session keeps the step away from the caller's terminal

@@ -316,6 +316,17 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	// would then wait for ever. The sandbox then starts and its watcher
 	// (lifeFD) ends it.
 	c.ExtraFiles = []*os.File{statusW, lifeR, statusR}
+	if prog, ok := stepSeccomp(spec); ok {
+		f, err := seccompFile(prog)
+		if err != nil {
+			statusR.Close()
+			statusW.Close()
+			lifeR.Close()
+			return err
+		}
+		defer f.Close()
+		c.ExtraFiles = append(c.ExtraFiles, f)
+	}
 	c.WaitDelay = waitGone
 	tail := &tailBuffer{}
 	tty := -1

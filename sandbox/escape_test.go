@@ -19,6 +19,8 @@ import (
 var escapes = []struct{ name, script string }{
 	{"mount tmpfs", "mkdir -p /tmp/m\nmount -t tmpfs none /tmp/m"},
 	{"mount in a new user namespace", "mkdir -p /tmp/m\nunshare -Ur mount -t tmpfs none /tmp/m"},
+	{"a new user namespace", "unshare -U true"},
+	{"a new user namespace with clone", "unshare -f -U true"},
 	{"mknod block device and read it", "mknod /tmp/disk b 8 0\nhead -c 512 /tmp/disk | od | head -1"},
 	{"mknod char device (mem)", "mknod /tmp/mem c 1 1\nhead -c 16 /tmp/mem | od"},
 	{"raw socket", "ping -c 1 -W 1 127.0.0.1"},
@@ -71,7 +73,11 @@ func TestStepsCannotEscape(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := exec.Command(bin, "-test.run=^TestStepsCannotEscape$", "-test.count=1", "-test.v")
-		c.Env = append(os.Environ(), helperEnv+"=escape-as-nobody", "TMPDIR="+dir, "HOME="+dir)
+		probe := filepath.Join(dir, "seccompprobe")
+		if data, err := os.ReadFile(seccompProbe(t)); err != nil || os.WriteFile(probe, data, 0o755) != nil {
+			t.Fatalf("copying the seccomp probe: %v", err)
+		}
+		c.Env = append(os.Environ(), helperEnv+"=escape-as-nobody", "TMPDIR="+dir, "HOME="+dir, probeEnv+"="+probe)
 		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		c.Dir = dir
 		out, err := c.CombinedOutput()
@@ -94,6 +100,7 @@ func checkEscapes(t *testing.T, runAs *User) {
 	var lower string
 	b, spec := started(t, func(s *Spec) {
 		s.RunAs = runAs
+		withProbe(t, s.Root)
 		if CanOverlay() {
 			lower = s.Root
 			scratch := t.TempDir()
@@ -118,8 +125,10 @@ func checkEscapes(t *testing.T, runAs *User) {
 	if _, err := os.Lstat(filepath.Join(lower, "bin", "poisoned")); err == nil {
 		t.Error("a step wrote bin/poisoned into the guest root's lower layer")
 	}
-	// The step holds neither the watcher's pipe nor bwrap's status.
-	mustRun(t, b, Command{Script: "test ! -e /proc/self/fd/4\ntest ! -e /proc/self/fd/5"})
+	// The step holds neither the watcher's pipe nor bwrap's status nor
+	// the seccomp filter's pipe, and it runs under the filter.
+	mustRun(t, b, Command{Script: "test ! -e /proc/self/fd/4\ntest ! -e /proc/self/fd/5\ntest ! -e /proc/self/fd/6"})
+	t.Run("seccomp", func(t *testing.T) { checkSeccomp(t, b) })
 	// The build set still works: chown, mkfifo, setuid bits.
 	mustRun(t, b, Command{Script: "touch /tmp/a && chown 123:456 /tmp/a && mkfifo /tmp/f && chmod 4755 /tmp/a && grep CapEff /proc/self/status"})
 }
