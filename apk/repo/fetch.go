@@ -194,7 +194,7 @@ func (f *fetcher) attempt(ctx context.Context, req request, dst io.Writer) (resp
 	if total < 0 && req.total > 0 {
 		total = req.total
 	}
-	body := &watchedReader{r: resp.Body, watchdog: watchdog, stall: f.stall}
+	body := &httpget.IdleReader{R: resp.Body, Timer: watchdog, Idle: f.stall}
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := body.Read(buf)
@@ -300,20 +300,4 @@ func (s *spool) discard() {
 		s.f.Abort()
 		s.f = nil
 	}
-}
-
-// watchedReader pushes the stall deadline back on every read that makes
-// progress.
-type watchedReader struct {
-	r        io.Reader
-	watchdog *time.Timer
-	stall    time.Duration
-}
-
-func (w *watchedReader) Read(p []byte) (int, error) {
-	n, err := w.r.Read(p)
-	if n > 0 {
-		w.watchdog.Reset(w.stall)
-	}
-	return n, err
 }

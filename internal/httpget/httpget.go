@@ -1,14 +1,17 @@
 // Package httpget holds what pestle's two HTTP downloaders share (the
 // repository fetcher of apk/repo and the fetch step of pipeline/source):
 // one error type for an unwanted status, one rule for which statuses are
-// worth a retry, and one progress hook. It imports only the standard
+// worth a retry, one progress hook, and the reader that keeps a stall
+// timer from firing while data comes. It imports only the standard
 // library, so that apk may use it (see the import rules in cmd/pestle).
 package httpget
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"time"
 )
 
 // Progress is told, as a download advances, the URL, the bytes received
@@ -57,4 +60,22 @@ func (e *HTTPError) Retryable() bool {
 		return false
 	}
 	return e.StatusCode >= 500 && e.StatusCode <= 599
+}
+
+// IdleReader reads R and pushes Timer back by Idle on every read that
+// returns data, so that a timer armed to cancel a stalled download fires
+// only after Idle without data (a read timeout, not a limit on the whole
+// transfer).
+type IdleReader struct {
+	R     io.Reader
+	Timer *time.Timer
+	Idle  time.Duration
+}
+
+func (r *IdleReader) Read(p []byte) (int, error) {
+	n, err := r.R.Read(p)
+	if n > 0 {
+		r.Timer.Reset(r.Idle)
+	}
+	return n, err
 }

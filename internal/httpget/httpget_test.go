@@ -2,7 +2,9 @@ package httpget
 
 import (
 	"errors"
+	"io"
 	"testing"
+	"time"
 )
 
 func TestHTTPError(t *testing.T) {
@@ -37,5 +39,38 @@ func TestHTTPError(t *testing.T) {
 		if e.Error() != want {
 			t.Errorf("%d: %q, want %q", c.code, e.Error(), want)
 		}
+	}
+}
+
+// TestIdleReader: every read with data re-arms the timer; an empty read
+// does not.
+func TestIdleReader(t *testing.T) {
+	fired := make(chan struct{}, 1)
+	timer := time.AfterFunc(time.Hour, func() { fired <- struct{}{} })
+	defer timer.Stop()
+	pr, pw := io.Pipe()
+	r := &IdleReader{R: pr, Timer: timer, Idle: time.Hour}
+	go func() {
+		pw.Write([]byte("x"))
+		pw.Close()
+	}()
+	buf := make([]byte, 4)
+	if n, err := r.Read(buf); n != 1 || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	// Re-armed for an hour: stopping it reports it was still pending.
+	if !timer.Stop() {
+		t.Error("the timer was not pending after a read with data")
+	}
+	if n, err := r.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read %d, %v at the end", n, err)
+	}
+	if timer.Stop() {
+		t.Error("a read without data re-armed the timer")
+	}
+	select {
+	case <-fired:
+		t.Error("the timer fired")
+	default:
 	}
 }

@@ -251,7 +251,7 @@ func (d *httpFetcher) try(ctx context.Context, f *os.File, h *hashSet) (retry bo
 	if resp.ContentLength >= 0 {
 		total = h.n + resp.ContentLength
 	}
-	body := &idleReader{r: resp.Body, t: idle, d: d.in.Timeout}
+	body := &httpget.IdleReader{R: resp.Body, Timer: idle, Idle: d.in.Timeout}
 	n, rerr, werr := copyProgress(io.MultiWriter(f, h), body, d.in.URI, total, h, d.opts.Progress)
 	if werr != nil {
 		return false, fmt.Errorf("fetch %s: write: %w", d.in.URI, werr)
@@ -296,19 +296,4 @@ func rangeStart(resp *http.Response) int64 {
 		return -1
 	}
 	return n
-}
-
-// idleReader pushes back the idle timer on every read that returns data.
-type idleReader struct {
-	r io.Reader
-	t *time.Timer
-	d time.Duration
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.t.Reset(r.d)
-	}
-	return n, err
 }
