@@ -21,6 +21,15 @@ var (
 	probeOut  []byte
 )
 
+// TestMain removes the probe built for the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if probePath != "" {
+		os.RemoveAll(filepath.Dir(probePath))
+	}
+	os.Exit(code)
+}
+
 // seccompProbe returns a static build of testdata/seccompprobe.
 func seccompProbe(t testing.TB) string {
 	t.Helper()
