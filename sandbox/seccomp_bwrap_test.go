@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/fixture"
 )
 
 // probeEnv names a seccompprobe binary already built (the run as nobody
@@ -77,7 +80,7 @@ const (
 func checkSeccomp(t *testing.T, b *Bwrap) {
 	t.Helper()
 	if _, ok := seccompArches[runtime.GOARCH]; !ok {
-		t.Skipf("no seccomp filter for %s", runtime.GOARCH)
+		fixture.Need(t, "a seccomp filter for "+runtime.GOARCH, errors.New("pestle has none for this architecture"))
 	}
 	if got := mustRun(t, b, Command{Script: "seccompprobe " + probeCalls}); got != probeWant {
 		t.Errorf("system calls in a step:\n%s\nwant:\n%s", got, probeWant)
@@ -92,7 +95,7 @@ func checkSeccomp(t *testing.T, b *Bwrap) {
 // ptrace and process_vm_* back, and nothing else of the filter.
 func TestSeccompPtraceCapability(t *testing.T) {
 	if _, ok := seccompArches[runtime.GOARCH]; !ok {
-		t.Skipf("no seccomp filter for %s", runtime.GOARCH)
+		fixture.Need(t, "a seccomp filter for "+runtime.GOARCH, errors.New("pestle has none for this architecture"))
 	}
 	b, _ := started(t, func(s *Spec) {
 		withProbe(t, s.Root)
