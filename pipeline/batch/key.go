@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
@@ -58,7 +58,7 @@ func (in *KeyInputs) Key() string {
 func keyInputs(opts *build.Options, res *build.Inputs, deps map[string]string, version string, exclude []string) (*KeyInputs, error) {
 	in := &KeyInputs{Arch: res.Plan.Arch, Pestle: version, Deps: deps, Pipelines: map[string]string{}, Environment: []string{}}
 	var err error
-	if in.Recipe, err = fileDigest(opts.Recipe); err != nil {
+	if in.Recipe, err = fsutil.SHA256File(opts.Recipe); err != nil {
 		return nil, err
 	}
 	plan := *res.Plan
@@ -138,7 +138,7 @@ func optionInputs(opts *build.Options) ([]string, error) {
 		if f.path == "" {
 			continue
 		}
-		d, err := fileDigest(f.path)
+		d, err := fsutil.SHA256File(f.path)
 		if err != nil {
 			return nil, err
 		}
@@ -166,19 +166,6 @@ func optionInputs(opts *build.Options) ([]string, error) {
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // maxSourceFiles bounds the files of a source dir the key reads.
@@ -235,7 +222,7 @@ func dirDigest(dir string, exclude []string) (string, error) {
 			}
 			fmt.Fprintf(h, "%s\x00", t)
 		case info.Mode().IsRegular():
-			d, err := fileDigest(p)
+			d, err := fsutil.SHA256File(p)
 			if err != nil {
 				return err
 			}

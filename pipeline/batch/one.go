@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
@@ -140,7 +141,7 @@ func (s *scheduler) build(ctx context.Context, r *Result, o build.Options) {
 	}
 	rec := &Record{Name: r.Name, Recipe: r.Recipe, Key: r.Key, Inputs: r.Inputs}
 	for _, p := range res.Packages {
-		sum, err := fileDigest(p.Path)
+		sum, err := fsutil.SHA256File(p.Path)
 		if err != nil {
 			s.fail(r, err)
 			return

@@ -86,7 +86,7 @@ func verifyPackages(archDir string, rec *Record, kr *keys.Keyring) string {
 	}
 	for _, p := range rec.Packages {
 		path := filepath.Join(archDir, filepath.Base(p.File))
-		sum, err := fileDigest(path)
+		sum, err := fsutil.SHA256File(path)
 		if err != nil {
 			return p.File + " is missing"
 		}

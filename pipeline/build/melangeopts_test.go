@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 	"github.com/pestle-dev/pestle/pipeline/sca"
@@ -212,7 +213,7 @@ func checkProvenance(t *testing.T, w Written, commit string) {
 	if err := json.NewDecoder(tr).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	sum, _ := fileSHA256(w.Path)
+	sum, _ := fsutil.SHA256File(w.Path)
 	if st.Type != inTotoStatement || st.PredicateType != slsaProvenance || len(st.Subject) != 1 ||
 		st.Subject[0].Name != filepath.Base(w.Path) || st.Subject[0].Digest["sha256"] != sum {
 		t.Errorf("statement of %s: %+v (apk sha256 %s)", w.Path, st, sum)

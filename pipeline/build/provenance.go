@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -81,7 +80,7 @@ func ProvenanceFileName(info *apk.PackageInfo) string {
 // at pkgPath next to it: a gzipped tar holding one in-toto statement,
 // <name>-<version>.intoto.json, whose subject is the .apk and its SHA-256.
 func writeProvenance(pkgPath string, info *apk.PackageInfo, in provenanceInput) (string, error) {
-	sum, err := fileSHA256(pkgPath)
+	sum, err := fsutil.SHA256File(pkgPath)
 	if err != nil {
 		return "", err
 	}
@@ -160,19 +159,6 @@ func (in provenanceInput) statement(subject, sum string) statement {
 	rd.Metadata.StartedOn = in.started.UTC().Format(time.RFC3339)
 	rd.Metadata.FinishedOn = in.stopped.UTC().Format(time.RFC3339)
 	return st
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func sha256Hex(b []byte) string {
