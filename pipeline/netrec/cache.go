@@ -7,9 +7,17 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
+
+// staleDirs are the stores this process has cleared of the bodies dead
+// builds left half written.
+var staleDirs sync.Map
 
 // store keeps response bodies under dir, one file per sha256.
 type store struct{ dir string }
@@ -28,14 +36,22 @@ func (s store) create() (*spool, error) {
 	if s.dir == "" {
 		return &spool{h: sha256.New()}, nil
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, err
+	// A body being written carries its writer's pid in its name
+	// (fsutil.Create), so what a killed build left is removed by the next
+	// one (RemoveStale, once a process for each store).
+	f, err := fsutil.Create(filepath.Join(s.dir, "body"))
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(s.dir, 0o755); err == nil {
+			f, err = fsutil.Create(filepath.Join(s.dir, "body"))
+		}
 	}
-	f, err := os.CreateTemp(s.dir, ".part-*")
 	if err != nil {
 		return nil, err
 	}
-	return &spool{f: f, h: sha256.New()}, nil
+	if _, done := staleDirs.LoadOrStore(s.dir, true); !done {
+		_, _ = fsutil.RemoveStale(s.dir)
+	}
+	return &spool{f: f.File, h: sha256.New()}, nil
 }
 
 func (sp *spool) Write(p []byte) (int, error) {
@@ -57,6 +73,12 @@ func (sp *spool) commit(s store) error {
 	name := sp.f.Name()
 	err := sp.f.Close()
 	if err == nil {
+		// The store is content-addressed: a body already filed under its
+		// checksum is this one, and renaming over it costs the
+		// filesystem a flush (ext4 does one on a rename that replaces).
+		if _, serr := os.Lstat(s.path(sp.sum())); serr == nil {
+			return os.Remove(name)
+		}
 		err = os.Rename(name, s.path(sp.sum()))
 	}
 	if err != nil {

@@ -8,9 +8,10 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // Entry is one recorded exchange.
@@ -83,32 +84,14 @@ func MarshalLock(entries []Entry) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteLock writes the lock of entries to path atomically (a temporary
-// file beside it, synced, then renamed).
+// WriteLock writes the lock of entries to path atomically (fsutil: a
+// temporary file beside it, synced, renamed, the directory synced).
 func WriteLock(path string, entries []Entry) error {
 	data, err := MarshalLock(entries)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := fsutil.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("writing the network lock %s: %w", path, err)
 	}
 	return nil
