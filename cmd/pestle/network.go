@@ -33,6 +33,6 @@ func addNetworkFlags(f *pflag.FlagSet, o *build.Options) {
 	f.Var(modeFlag{&o.Network}, "network",
 		"how steps reach the network: record (through pestle's recording proxy), replay (only what the lock recorded), off, or host (the host's network, unrecorded)")
 	f.Lookup("network").NoOptDefVal = string(netrec.Host)
-	f.StringSliceVar(&o.NetworkAllow, "network-allow", nil,
+	listVar(f, &o.NetworkAllow, "network-allow", "", nil,
 		"hosts the proxy may reach (host, *.domain, optionally :port); default: any")
 }
