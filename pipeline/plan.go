@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
-	"encoding/json"
 	"maps"
 	"strings"
 
@@ -154,17 +152,4 @@ func (s Step) Command(debug bool) []string {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// JSON renders the plan as indented JSON (HTML characters unescaped, so
-// scripts read as written), ending with a newline.
-func (p *Plan) JSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
