@@ -39,6 +39,7 @@ type session struct {
 	log         *slog.Logger
 	net         *network        // nil: no network
 	cgroup      *sandbox.Cgroup // nil: no CPU or memory limit
+	collecting  func()          // waits for the collection of dead builds' dirs
 }
 
 // openSession resolves env, makes (or reuses) the cached guest root, copies
@@ -63,8 +64,9 @@ func openSession(ctx context.Context, opts *EnvOptions, env environment, wsName 
 	}
 	s := &session{hit: hit, keep: opts.Keep, log: log, packages: sel.Packages, rootKey: rootKey(sel, env),
 		wsOverlayOK: opts.Runner == nil && opts.WorkspaceDir == "" && sandbox.CanOverlay()}
-	collectDead(os.TempDir(), scratchPrefix, log)
+	s.collecting = collectDeadAsync(os.TempDir(), scratchPrefix, log)
 	if s.scratch, err = newScratch(); err != nil {
+		s.collecting()
 		return nil, err
 	}
 	s.guest = filepath.Join(s.scratch, "guest")
@@ -200,6 +202,10 @@ func (s *session) installCA() error {
 
 // close stops the runner and removes the run's directories (unless kept).
 func (s *session) close() {
+	if s.collecting != nil {
+		s.collecting()
+		s.collecting = nil
+	}
 	if s.started {
 		s.runner.Close()
 		s.started = false

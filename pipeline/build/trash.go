@@ -1,7 +1,9 @@
 package build
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -32,8 +34,9 @@ func newScratch() (string, error) {
 }
 
 // deadWriter reports whether the dir name (prefix + pid + "-" + random)
-// was made by a process that no longer runs.
-func deadWriter(name, prefix string) bool {
+// was made by a process that no longer runs. alive caches the answer per
+// pid (nil: no cache).
+func deadWriter(name, prefix string, alive map[int]bool) bool {
 	rest, ok := strings.CutPrefix(name, prefix)
 	if !ok {
 		return false
@@ -43,26 +46,55 @@ func deadWriter(name, prefix string) bool {
 	if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
 		return false
 	}
-	return unix.Kill(pid, 0) == unix.ESRCH
+	if a, ok := alive[pid]; ok {
+		return !a
+	}
+	dead := unix.Kill(pid, 0) == unix.ESRCH
+	if alive != nil {
+		alive[pid] = !dead
+	}
+	return dead
 }
 
 // collectDead moves the dirs of parent named prefix+pid+"-…" whose writer
-// is dead into the trash beside them, and empties that trash.
+// is dead into the trash beside them, and empties that trash. Only the
+// names are read: a dir is looked at (kept? a dir?) once its name shows a
+// dead writer, and each pid is checked once.
 func collectDead(parent, prefix string, log *slog.Logger) {
-	ents, err := os.ReadDir(parent)
+	d, err := os.Open(parent)
 	if err != nil {
 		return
 	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
 	trash := filepath.Join(parent, trashName)
-	for _, e := range ents {
-		if e.IsDir() && deadWriter(e.Name(), prefix) && !isKept(filepath.Join(parent, e.Name())) {
-			log.Info("collecting what a build that ended early left behind", "dir", filepath.Join(parent, e.Name()))
-			if err := os.MkdirAll(trash, 0o700); err == nil {
-				_ = os.Rename(filepath.Join(parent, e.Name()), filepath.Join(trash, e.Name()))
-			}
+	alive := map[int]bool{}
+	for _, name := range names {
+		p := filepath.Join(parent, name)
+		if !deadWriter(name, prefix, alive) || isKept(p) {
+			continue
+		}
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			continue
+		}
+		log.Info("collecting what a build that ended early left behind", "dir", p)
+		if err := os.MkdirAll(trash, 0o700); err == nil {
+			_ = os.Rename(p, filepath.Join(trash, name))
 		}
 	}
 	emptyTrash(trash, log)
+}
+
+// collectDeadAsync runs collectDead beside the caller, which calls the
+// returned function to wait for it: a temporary dir holding many entries
+// then costs the build no time.
+func collectDeadAsync(parent, prefix string, log *slog.Logger) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		collectDead(parent, prefix, log)
+	}()
+	return func() { <-done }
 }
 
 // discard takes dir off the critical path: it is renamed into the trash
@@ -76,6 +108,9 @@ func discard(dir string, log *slog.Logger) error {
 	}
 	if err := os.Rename(dir, dst); err != nil {
 		return fsutil.RemoveTree(dir)
+	}
+	if fewEntries(dst, smallTree) && os.RemoveAll(dst) == nil {
+		return nil
 	}
 	err := removeTrash(log, dst)
 	if !backgroundRemoval {
@@ -126,4 +161,38 @@ func removeTrash(log *slog.Logger, paths ...string) error {
 		return fmt.Errorf("removing %v: %v", paths, errs)
 	}
 	return nil
+}
+
+// smallTree is how many entries a discarded tree may hold to be removed
+// in place: a warm one-step build leaves about twenty, which take less
+// time to remove than the background remover takes to start.
+const smallTree = 64
+
+// fewEntries reports whether the tree at dir holds at most n entries. It
+// reads no more than n+1 names of each dir and stops as soon as the count
+// is over; a dir it cannot read counts as too many.
+func fewEntries(dir string, n int) bool {
+	left := n
+	var walk func(string) bool
+	walk = func(d string) bool {
+		f, err := os.Open(d)
+		if err != nil {
+			return false
+		}
+		ents, err := f.ReadDir(left + 1)
+		f.Close()
+		if err != nil && len(ents) == 0 && !errors.Is(err, io.EOF) {
+			return false
+		}
+		if left -= len(ents); left < 0 {
+			return false
+		}
+		for _, e := range ents {
+			if e.IsDir() && !walk(filepath.Join(d, e.Name())) {
+				return false
+			}
+		}
+		return true
+	}
+	return walk(dir)
 }

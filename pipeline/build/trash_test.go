@@ -52,7 +52,9 @@ func TestDiscardRenamesNowAndRemovesInTheBackground(t *testing.T) {
 	t.Cleanup(func() { backgroundRemoval = false })
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "scratch")
-	write(t, filepath.Join(dir, "ro", "file"), "x", 0o444)
+	for i := range smallTree + 1 { // too many to remove in place
+		write(t, filepath.Join(dir, "ro", strconv.Itoa(i)), "x", 0o444)
+	}
 	if err := os.Chmod(filepath.Join(dir, "ro"), 0o555); err != nil {
 		t.Fatal(err)
 	}
@@ -71,5 +73,44 @@ func TestDiscardRenamesNowAndRemovesInTheBackground(t *testing.T) {
 			t.Fatalf("%s is still there 20 s after discard", trashed)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDiscardRemovesASmallTreeAtOnce(t *testing.T) {
+	backgroundRemoval = true
+	t.Cleanup(func() { backgroundRemoval = false })
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "scratch")
+	write(t, filepath.Join(dir, "workspace", "melange-out", "p", "file"), "x", 0o644)
+	if os.Geteuid() == 0 { // as an overlay's work dir, which only root has
+		if err := os.Mkdir(filepath.Join(dir, "closed"), 0o000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := discard(dir, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, filepath.Join(parent, trashName, "scratch")} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there when discard returns (%v)", p, err)
+		}
+	}
+}
+
+func TestFewEntries(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a", "b", "c"), "x", 0o644)
+	write(t, filepath.Join(dir, "d"), "x", 0o644)
+	if err := os.Symlink("/", filepath.Join(dir, "a", "root")); err != nil {
+		t.Fatal(err)
+	}
+	// a, a/b, a/b/c, a/root (not followed), d: 5 entries.
+	for n, want := range map[int]bool{0: false, 4: false, 5: true, 64: true} {
+		if got := fewEntries(dir, n); got != want {
+			t.Errorf("fewEntries(%d) = %v, want %v", n, got, want)
+		}
+	}
+	if fewEntries(filepath.Join(dir, "missing"), 64) {
+		t.Error("a missing dir counts as small")
 	}
 }
