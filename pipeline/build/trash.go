@@ -110,6 +110,7 @@ func discard(dir string, log *slog.Logger) error {
 		return fsutil.RemoveTree(dir)
 	}
 	if fewEntries(dst, smallTree) && os.RemoveAll(dst) == nil {
+		_ = os.Remove(trash) // when empty
 		return nil
 	}
 	err := removeTrash(log, dst)
