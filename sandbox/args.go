@@ -67,7 +67,7 @@ func (b *Bwrap) args(spec Spec, cmd Command, shell bool) []string {
 		a = append(a, "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf")
 	}
 	a = append(a, "--unshare-pid", "--unshare-ipc", "--unshare-uts")
-	if !spec.Network && len(spec.EnterNet) == 0 {
+	if !spec.Network && len(spec.EnterNet) == 0 && spec.JoinNet == nil {
 		a = append(a, "--unshare-net")
 	}
 	host := spec.Hostname

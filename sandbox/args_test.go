@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -70,6 +71,12 @@ var argsCases = []struct {
 		cmd:  Command{Script: "wget http://example.org/"},
 	},
 	{
+		name: "joined-netns",
+		euid: 0,
+		spec: Spec{Root: "/b/root", Workspace: "/b/ws", JoinNet: os.Stdin}, // any open file: args only look at whether there is one
+		cmd:  Command{Script: "wget http://example.org/"},
+	},
+	{
 		name: "interactive-shell",
 		euid: 0,
 		spec: Spec{Root: "/b/root", Workspace: "/b/ws"},
@@ -110,7 +117,7 @@ func TestArgsRules(t *testing.T) {
 				t.Errorf("%s: args lack %q", c.name, strings.TrimSpace(must))
 			}
 		}
-		if got, want := strings.Contains(s, " --unshare-net "), !c.spec.Network && c.spec.EnterNet == nil; got != want {
+		if got, want := strings.Contains(s, " --unshare-net "), !c.spec.Network && c.spec.EnterNet == nil && c.spec.JoinNet == nil; got != want {
 			t.Errorf("%s: --unshare-net present=%v with Network=%v EnterNet=%v", c.name, got, c.spec.Network, c.spec.EnterNet)
 		}
 		if strings.Contains(s, "nsenter") {

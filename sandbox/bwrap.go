@@ -200,6 +200,17 @@ func (b *Bwrap) install(spec Spec, bin string) error {
 		}
 		b.ns = ns
 	}
+	if err := b.joinNet(&spec); err != nil {
+		if b.ns != nil {
+			b.ns.close()
+			b.ns = nil
+		}
+		if b.ownTmp != "" {
+			os.RemoveAll(b.ownTmp)
+			b.ownTmp = ""
+		}
+		return err
+	}
 	b.path, b.spec = bin, &spec
 	b.closing, b.close = context.WithCancel(context.Background())
 	return nil
@@ -307,7 +318,7 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	}
 	defer lifeW.Close() // the sandbox's watcher kills it when this closes
 	c := exec.Command(bin, args...)
-	if len(spec.EnterNet) > 0 && !spec.Network {
+	if len(spec.EnterNet) > 0 && !spec.Network && spec.JoinNet == nil {
 		c = exec.Command(spec.EnterNet[0], append(append(spec.EnterNet[1:len(spec.EnterNet):len(spec.EnterNet)], bin), args...)...)
 	}
 	// bwrap also keeps a read end of its status pipe: if pestle dies

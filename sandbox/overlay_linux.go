@@ -111,3 +111,45 @@ func mountOverlay(root string, o *Overlay) (*mountNS, error) {
 		return nil
 	})
 }
+
+// joinNet moves the runner's namespace thread (made here when the runner
+// has none) into spec.JoinNet, so that bwrap starts inside that network
+// namespace. When the thread cannot join it (not root), spec.JoinNet is
+// dropped and bwrap goes through spec.EnterNet, or fails to start
+// without either.
+func (b *Bwrap) joinNet(spec *Spec) error {
+	if spec.JoinNet == nil || spec.Network {
+		spec.JoinNet = nil
+		return nil
+	}
+	if b.geteuid() != 0 {
+		return b.noJoin(spec, unix.EPERM)
+	}
+	ns := b.ns
+	if ns == nil {
+		var err error
+		if ns, err = newMountNS(func() error { return nil }); err != nil {
+			return b.noJoin(spec, err)
+		}
+	}
+	var err error
+	ns.do(func() { err = unix.Setns(int(spec.JoinNet.Fd()), unix.CLONE_NEWNET) })
+	if err != nil {
+		if ns != b.ns {
+			ns.close()
+		}
+		return b.noJoin(spec, err)
+	}
+	b.ns = ns
+	return nil
+}
+
+// noJoin falls back from spec.JoinNet to spec.EnterNet.
+func (b *Bwrap) noJoin(spec *Spec, err error) error {
+	spec.JoinNet = nil
+	if len(spec.EnterNet) == 0 {
+		return fmt.Errorf("sandbox: joining the network namespace: %w", err)
+	}
+	b.log.Debug("entering the network namespace through nsenter", "err", err)
+	return nil
+}

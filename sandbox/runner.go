@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -87,6 +88,11 @@ type Spec struct {
 	// the steps share that namespace instead of getting a fresh one.
 	// Ignored with Network.
 	EnterNet []string
+	// JoinNet, when set, is an open network namespace (netns.NS.Join)
+	// that bwrap starts in: the runner joins it itself (setns, which
+	// needs root), so no nsenter runs. When it cannot, it falls back to
+	// EnterNet. Ignored with Network.
+	JoinNet *os.File
 	// RunAs is the user steps run as (environment.accounts.run-as).
 	// Nil means root when the caller is root, uid/gid 1000 otherwise.
 	RunAs *User

@@ -94,7 +94,7 @@ func (n *network) apply(spec *sandbox.Spec) {
 	if n.proxy == nil {
 		return
 	}
-	spec.EnterNet = n.ns.Enter()
+	spec.EnterNet, spec.JoinNet = n.ns.Enter(), n.ns.Join()
 	env := maps.Clone(spec.Env)
 	if env == nil {
 		env = map[string]string{}

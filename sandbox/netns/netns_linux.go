@@ -38,6 +38,9 @@ type NS struct {
 	ctl   *os.File  // socket to the helper, which dials for Dial
 	cmd   *exec.Cmd // the helper
 	mu    sync.Mutex
+	// Made on a thread of this process instead (see thread_linux.go):
+	dials chan dialReq // to the namespace's thread, which dials for Dial
+	join  *os.File     // the namespace, for Join
 }
 
 // New makes a network namespace whose loopback is up and has a listener
@@ -47,6 +50,9 @@ func New(addr string) (*NS, error) {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		return nil, fmt.Errorf("netns: %w: nsenter not found (apt-get install util-linux)", ErrUnavailable)
+	}
+	if inThread() {
+		return newInThread(nsenter, addr)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -145,6 +151,9 @@ func (ns *NS) Dial(ctx context.Context, network, addr string) (net.Conn, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if ns.cmd == nil {
+		return ns.dialThread(ctx, network, addr)
+	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	if ns.ctl == nil {
@@ -188,6 +197,11 @@ func (ns *NS) Close() error {
 		ns.ctl = nil
 		errs = append(errs, ns.cmd.Wait())
 	}
+	if ns.dials != nil {
+		close(ns.dials) // the thread ends, and leaves the namespace
+		ns.dials = nil
+	}
+	ns.join = nil
 	ns.mu.Unlock()
 	if ns.Listener != nil {
 		errs = append(errs, ns.Listener.Close())

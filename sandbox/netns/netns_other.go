@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 )
 
@@ -22,6 +23,9 @@ func New(addr string) (*NS, error) {
 
 // Enter is empty off Linux.
 func (ns *NS) Enter() []string { return nil }
+
+// Join is nil off Linux.
+func (ns *NS) Join() *os.File { return nil }
 
 // Close does nothing off Linux.
 func (ns *NS) Close() error { return nil }

@@ -133,3 +133,39 @@ func TestNamespaceAsUnprivilegedUser(t *testing.T) {
 		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
 }
+
+// TestNamespaceThroughHelperAsRoot covers, as root, the helper program
+// that unprivileged users get; root's own namespaces are made on a thread.
+func TestNamespaceThroughHelperAsRoot(t *testing.T) {
+	need(t)
+	fixture.NeedRoot(t, "root makes the namespace on a thread unless told otherwise")
+	inThread = func() bool { return false }
+	t.Cleanup(func() { inThread = func() bool { return os.Geteuid() == 0 } })
+	checkNamespace(t)
+	ns, err := New("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	if ns.Join() != nil {
+		t.Error("a namespace held by the helper offers a descriptor to join")
+	}
+}
+
+func TestJoinIsNilAfterClose(t *testing.T) {
+	need(t)
+	ns, err := New("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.Join() != nil; got != (os.Geteuid() == 0) {
+		t.Errorf("Join offered=%v as uid %d", got, os.Geteuid())
+	}
+	ns.Close()
+	if ns.Join() != nil {
+		t.Error("Join offers a descriptor after Close")
+	}
+	if _, err := ns.Dial(context.Background(), "tcp", ns.Addr); err == nil {
+		t.Error("Dial works after Close")
+	}
+}
