@@ -25,10 +25,11 @@ type segmentFile struct {
 // 0/0 root/root with the given mtime.
 func segmentMember(files []segmentFile, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-	if err != nil {
-		return nil, err
-	}
+	// A pooled writer: a new one clears most of a megabyte, and a
+	// package has three members to compress.
+	zw := smallGzips.Get().(*gzip.Writer)
+	defer smallGzips.Put(zw)
+	zw.Reset(&buf)
 	tw := tar.NewWriter(zw)
 	for _, f := range files {
 		hdr := &tar.Header{
