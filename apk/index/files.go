@@ -113,8 +113,9 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 }
 
 // ReadPackages reads the index records (with C: and S:) of .apk files,
-// one file per CPU at a time; the result is in the order of files. Each
-// package is read with apk.ReadOptions.HashDataOnly: its signature and
+// one file per CPU at a time (each worker with its own apk.IndexReader);
+// the result is in the order of files. Each package is read as with
+// apk.ReadOptions.HashDataOnly: its signature and
 // control segments are parsed and its identity computed, and its data
 // segment is checked against datahash without being inflated, so per-file
 // checksums are not checked (neither does apk-tools' "apk index"; "pestle
@@ -130,14 +131,15 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
+			ir := apk.NewIndexReader()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				log.Debug("reading package", "file", files[i])
-				pkg, err := apk.ReadFile(files[i], apk.ReadOptions{HashDataOnly: true})
+				info, err := ir.ReadFile(files[i])
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", files[i], err)
 					continue
 				}
-				out[i] = pkg.Info
+				out[i] = info
 			}
 		})
 	}
