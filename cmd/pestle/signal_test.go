@@ -1,19 +1,17 @@
 package main
 
 import (
-	"context"
-	"os/signal"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // TestStopSignalsCancel sends each stop signal to this process: each
-// cancels the context commands run under, as Ctrl-C does, instead of
+// cancels the context a build runs under, as Ctrl-C does, instead of
 // ending the process on the spot.
 func TestStopSignalsCancel(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
-		ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+		ctx, stop := commandContext([]string{"build", "melange.yaml"})
 		if err := syscall.Kill(syscall.Getpid(), sig); err != nil {
 			t.Fatal(err)
 		}
