@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -60,7 +59,7 @@ func (p Package) Identity() string {
 // of the recipe at path, tolerating every other key: what melange's
 // package-version needs, even from a recipe pestle would not build.
 func ReadIdentity(path string) (Package, error) {
-	data, err := os.ReadFile(path)
+	data, err := readYAMLFile(path)
 	if err != nil {
 		return Package{}, fmt.Errorf("reading recipe: %w", err)
 	}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -355,7 +354,7 @@ func (c *compiler) baseScope() *Scope {
 
 // readVarsFile reads a --vars-file: a YAML map of names to values.
 func readVarsFile(path string) (map[string]string, *Error) {
-	data, err := os.ReadFile(path)
+	data, err := readYAMLFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: "reading vars file: " + err.Error()}
 	}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ type LoadOptions struct {
 // Load reads and strictly parses the recipe at path. All problems found
 // are returned together as an ErrorList.
 func Load(path string, opts LoadOptions) (*Recipe, error) {
-	data, err := os.ReadFile(path)
+	data, err := readYAMLFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading recipe: %w", err)
 	}
