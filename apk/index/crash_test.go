@@ -127,6 +127,12 @@ func checkConsistent(t *testing.T, k int, dir string, kr *keys.Keyring) {
 	if err != nil {
 		t.Fatalf("kill %d: index: %v", k, err)
 	}
+	// The sidecar may describe the index before the last one (it is
+	// written after the index), but it is never torn.
+	_, err = loadSidecar(filepath.Join(dir, FileName), sidecarKey(&keys.Signer{Key: testKey(t)}))
+	if err != nil && !os.IsNotExist(err) {
+		t.Errorf("kill %d: sidecar: %v", k, err)
+	}
 	for _, p := range ix.Packages {
 		path := filepath.Join(dir, p.Filename())
 		files, err := ReadPackages([]string{path}, nil)

@@ -78,7 +78,7 @@ func Publish(dir string, staged []Staged, opts UpdateOptions) (err error) {
 			ixFile.Abort()
 		}
 	}()
-	_, err = mergeFileTo(path, path, infos, opts, log, func(p string, parts ...[]byte) error {
+	_, lay, err := mergeFileTo(path, path, infos, opts, log, func(p string, parts ...[]byte) error {
 		f, err := fsutil.Create(p)
 		if err != nil {
 			return err
@@ -113,7 +113,11 @@ func Publish(dir string, staged []Staged, opts UpdateOptions) (err error) {
 	if err := os.Remove(journal); err != nil {
 		return err
 	}
-	return fsutil.SyncDir(dir)
+	if err := fsutil.SyncDir(dir); err != nil {
+		return err
+	}
+	putSidecar(path, lay, opts.Signer, log)
+	return nil
 }
 
 // recoverDir finishes the publications a dead writer journaled in dir and

@@ -171,21 +171,44 @@ func canonicalNum(v string, bits int, nonZero bool) bool {
 // new packages are rendered (and checked) as WriteText does. A record
 // replaces the last one of the same name and version.
 func mergeRaw(recs []rawRecord, pkgs []*apk.PackageInfo) ([]rawRecord, error) {
+	news, err := renderRecords(pkgs)
+	if err != nil {
+		return nil, err
+	}
+	return mergeRecords(recs, news), nil
+}
+
+// renderRecords renders the packages that are not nil, in order.
+func renderRecords(pkgs []*apk.PackageInfo) ([]rawRecord, error) {
 	var news []rawRecord
 	for _, p := range pkgs {
 		if p == nil {
 			continue
 		}
-		b, err := appendRecord(nil, p)
+		r, err := renderRecord(p)
 		if err != nil {
 			return nil, err
 		}
-		news = append(news, rawRecord{key: keyOf(p), text: string(b[:len(b)-1])})
+		news = append(news, r)
 	}
+	return news, nil
+}
+
+// renderRecord renders p as a raw record, as WriteText would.
+func renderRecord(p *apk.PackageInfo) (rawRecord, error) {
+	b, err := appendRecord(nil, p)
+	if err != nil {
+		return rawRecord{}, err
+	}
+	return rawRecord{key: keyOf(p), text: string(b[:len(b)-1])}, nil
+}
+
+// mergeRecords merges rendered records into recs (see mergeRaw).
+func mergeRecords(recs, news []rawRecord) []rawRecord {
 	if slices.IsSortedFunc(recs, compareRecords) {
-		return mergeSorted(recs, news), nil
+		return mergeSorted(recs, news)
 	}
-	return mergeGeneral(recs, news), nil
+	return mergeGeneral(recs, news)
 }
 
 // mergeGeneral replaces or appends news by name and version, then sorts.

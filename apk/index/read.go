@@ -3,6 +3,7 @@ package index
 import (
 	"archive/tar"
 	"bytes"
+	"crypto"
 	"fmt"
 	"io"
 	"os"
@@ -105,6 +106,11 @@ func ReadBytes(data []byte, kr *keys.Keyring, allowUntrusted bool) (*Index, erro
 // verify returns the name of the key that verified, "" when untrusted but
 // allowed.
 func verify(sigs []apk.Signature, unsigned []byte, kr *keys.Keyring, allowUntrusted bool) (string, error) {
+	return verifyDigest(sigs, memberDigest(unsigned, nil), kr, allowUntrusted)
+}
+
+// verifyDigest is verify with the member's digests given by digest.
+func verifyDigest(sigs []apk.Signature, digest func(crypto.Hash) []byte, kr *keys.Keyring, allowUntrusted bool) (string, error) {
 	if len(sigs) == 0 {
 		if allowUntrusted {
 			return "", nil
@@ -121,9 +127,7 @@ func verify(sigs []apk.Signature, unsigned []byte, kr *keys.Keyring, allowUntrus
 		if _, ok := kr.Lookup(s.KeyName); !ok {
 			continue
 		}
-		w := h.New()
-		w.Write(unsigned)
-		if err := kr.Verify(s.KeyName, h, w.Sum(nil), s.Value); err != nil {
+		if err := kr.Verify(s.KeyName, h, digest(h), s.Value); err != nil {
 			return "", fmt.Errorf("index signature %s: %w", s.EntryName(), err)
 		}
 		return s.KeyName, nil

@@ -2,6 +2,8 @@ package index
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/internal/fsutil"
@@ -58,38 +61,64 @@ func Update(dir string, pkgs []*apk.PackageInfo, opts UpdateOptions) error {
 }
 
 // mergeFile merges pkgs into the index at src and writes the result to
-// dst (which may be src) atomically; a missing src is an empty index. The
-// caller holds the lock of dst's directory. It returns the number of
-// records written.
+// dst (which may be src) atomically, with its sidecar; a missing src is an
+// empty index. The caller holds the lock of dst's directory. It returns
+// the number of records written.
 func mergeFile(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger) (int, error) {
-	return mergeFileTo(src, dst, pkgs, opts, log, writeAtomic)
+	n, lay, err := mergeFileTo(src, dst, pkgs, opts, log, writeAtomic)
+	if err != nil {
+		return 0, err
+	}
+	putSidecar(dst, lay, opts.Signer, log)
+	return n, nil
 }
 
-// mergeFileTo is mergeFile with the signed index bytes handed to put.
-func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger, put func(string, ...[]byte) error) (int, error) {
+// putSidecar writes the sidecar of the index at path; failing to is only
+// logged, as the next merge then takes the full path.
+func putSidecar(path string, lay *layout, s *keys.Signer, log *slog.Logger) {
+	if err := storeSidecar(path, lay, sidecarKey(s)); err != nil {
+		log.Warn("cannot write the index sidecar; the next merge rewrites the whole index", "path", path, "err", err)
+	}
+}
+
+// mergeFileTo is mergeFile with the signed index bytes handed to put; it
+// returns the layout of the member written, for the sidecar.
+func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger, put func(string, ...[]byte) error) (int, *layout, error) {
 	data, err := readFile(src)
 	if errors.Is(err, fs.ErrNotExist) {
 		ix := &Index{Description: opts.Description}
 		ix.Merge(pkgs...)
 		log.Debug("creating index", "path", dst, "adding", len(pkgs))
-		unsigned, err := Marshal(ix, opts.SourceDateEpoch)
+		unsigned, lay, err := marshalIndex(ix, opts.SourceDateEpoch)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		return len(ix.Packages), putSigned(put, dst, unsigned, opts.Signer, opts.SourceDateEpoch)
+		return len(ix.Packages), lay, putParts(put, dst, [][]byte{unsigned}, &lay.sum, opts)
 	}
 	bad := func(err error) error {
 		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", src, err)
 	}
 	if err != nil {
-		return 0, bad(err)
+		return 0, nil, bad(err)
 	}
 	sigs, unsigned, err := Split(data)
 	if err != nil {
-		return 0, bad(err)
+		return 0, nil, bad(err)
 	}
-	if _, err := verify(sigs, unsigned, opts.Keyring, opts.Keyring == nil); err != nil {
-		return 0, bad(err)
+	lay, sum := matchSidecar(src, unsigned, sidecarKey(opts.Signer), log)
+	if _, err := verifyDigest(sigs, memberDigest(unsigned, sum), opts.Keyring, opts.Keyring == nil); err != nil {
+		return 0, nil, bad(err)
+	}
+	if lay != nil {
+		res, err := fastMerge(unsigned, lay, pkgs, opts.Description, time.Unix(opts.SourceDateEpoch, 0))
+		if err == nil {
+			log.Debug("merged into the index segment by segment", "records", res.records, "adding", len(pkgs))
+			return res.records, res.lay, putParts(put, dst, res.parts, &res.lay.sum, opts)
+		}
+		if !errors.Is(err, errNotFast) {
+			return 0, nil, err
+		}
+		log.Debug("merging into the whole index", "reason", err)
 	}
 	var text strings.Builder
 	desc, err := walkContent(unsigned, func(r io.Reader, size int64) error {
@@ -98,7 +127,7 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 		return err
 	})
 	if err != nil {
-		return 0, bad(err)
+		return 0, nil, bad(err)
 	}
 	if opts.Description != "" {
 		desc = opts.Description
@@ -106,16 +135,48 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 
 	merged, err := mergeText(text.String(), pkgs, log)
 	if errors.Is(err, ErrFormat) {
-		return 0, bad(err)
+		return 0, nil, bad(err)
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	unsignedNew, err := marshalMerged(merged, desc, opts.SourceDateEpoch)
+	unsignedNew, lay, err := marshalMerged(merged, desc, opts.SourceDateEpoch)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return merged.records(), putSigned(put, dst, unsignedNew, opts.Signer, opts.SourceDateEpoch)
+	return merged.records(), lay, putParts(put, dst, [][]byte{unsignedNew}, &lay.sum, opts)
+}
+
+// matchSidecar loads the sidecar of the index at path and returns it with
+// the member's SHA-256 when it describes unsigned; otherwise nil.
+func matchSidecar(path string, unsigned, key []byte, log *slog.Logger) (*layout, *[32]byte) {
+	lay, err := loadSidecar(path, key)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			log.Debug("ignoring the index sidecar", "path", path, "err", err)
+		}
+		return nil, nil
+	}
+	if lay.size != int64(len(unsigned)) {
+		log.Debug("ignoring the index sidecar: it describes another index", "path", path)
+		return nil, nil
+	}
+	sum := sha256.Sum256(unsigned)
+	if sum != lay.sum {
+		log.Debug("ignoring the index sidecar: it describes another index", "path", path)
+		return nil, &sum
+	}
+	return lay, &sum
+}
+
+// memberDigest digests unsigned, reusing its SHA-256 when known.
+func memberDigest(unsigned []byte, sum *[32]byte) func(crypto.Hash) []byte {
+	return func(h crypto.Hash) []byte {
+		if h == crypto.SHA256 && sum != nil {
+			return sum[:]
+		}
+		return keys.Digest(h, unsigned)
+	}
 }
 
 // mergeText merges pkgs into APKINDEX text and returns the new text. Text
@@ -148,30 +209,28 @@ func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) (*mergedT
 // temporary file in the same directory, which is synced and renamed over
 // path, and the directory is synced. A failure leaves path as it was.
 func WriteFile(path string, ix *Index, s *keys.Signer, sourceDateEpoch int64) error {
-	unsigned, err := Marshal(ix, sourceDateEpoch)
+	unsigned, lay, err := marshalIndex(ix, sourceDateEpoch)
 	if err != nil {
 		return err
 	}
-	return writeSigned(path, unsigned, s, sourceDateEpoch)
+	if err := putParts(writeAtomic, path, [][]byte{unsigned}, &lay.sum, UpdateOptions{Signer: s, SourceDateEpoch: sourceDateEpoch}); err != nil {
+		return err
+	}
+	return storeSidecar(path, lay, sidecarKey(s))
 }
 
-// writeSigned signs unsigned (when key is set) and writes the result to
-// path atomically.
-func writeSigned(path string, unsigned []byte, s *keys.Signer, sourceDateEpoch int64) error {
-	return putSigned(writeAtomic, path, unsigned, s, sourceDateEpoch)
-}
-
-// putSigned signs unsigned (when s is set) and hands the signature and
-// unsigned bytes to put.
-func putSigned(put func(string, ...[]byte) error, path string, unsigned []byte, s *keys.Signer, sourceDateEpoch int64) error {
+// putParts signs the member given as pieces (when opts.Signer is set;
+// sum is its SHA-256 when known) and hands the signature and the pieces
+// to put.
+func putParts(put func(string, ...[]byte) error, path string, parts [][]byte, sum *[32]byte, opts UpdateOptions) error {
 	var sig []byte
-	var err error
-	if s != nil {
-		if sig, err = Sign(unsigned, s, sourceDateEpoch); err != nil {
+	if opts.Signer != nil {
+		var err error
+		if sig, err = signParts(parts, sum, opts.Signer, opts.SourceDateEpoch); err != nil {
 			return err
 		}
 	}
-	return put(path, sig, unsigned)
+	return put(path, append([][]byte{sig}, parts...)...)
 }
 
 // writeAtomic replaces path with the concatenation of parts.

@@ -3,23 +3,19 @@ package index
 import (
 	"archive/tar"
 	"bytes"
+	"crypto"
 	"fmt"
 	"io"
-	"runtime"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/pgzip"
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/keys"
 )
 
-// Compression of the index member: level and parallel block size.
-const (
-	indexLevel = 2
-	indexBlock = 256 << 10
-)
+// indexLevel is the compression level of the index member.
+const indexLevel = 2
 
 // Write writes ix as an APKINDEX.tar.gz: one gzip member holding a POSIX
 // ustar archive with APKINDEX then DESCRIPTION (mode 0644, root/root, mtime
@@ -47,62 +43,40 @@ func Write(w io.Writer, ix *Index, s *keys.Signer, sourceDateEpoch int64) error 
 
 // Marshal returns the unsigned index member of ix (see Write).
 func Marshal(ix *Index, sourceDateEpoch int64) ([]byte, error) {
+	unsigned, _, err := marshalIndex(ix, sourceDateEpoch)
+	return unsigned, err
+}
+
+// marshalIndex is Marshal, also returning the member's segment layout.
+func marshalIndex(ix *Index, sourceDateEpoch int64) ([]byte, *layout, error) {
 	if sourceDateEpoch < 0 {
-		return nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
+		return nil, nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
 	var text bytes.Buffer
 	text.Grow(len(ix.Packages)*448 + 4096)
 	if err := ix.WriteText(&text); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return marshalText(text.Bytes(), ix.Description, sourceDateEpoch)
+	return marshalMerged(&mergedText{whole: text.Bytes()}, ix.Description, sourceDateEpoch)
 }
 
 // marshalText packs APKINDEX text and a description into the unsigned
 // index member.
 func marshalText(text []byte, description string, sourceDateEpoch int64) ([]byte, error) {
-	return marshalMerged(&mergedText{whole: text}, description, sourceDateEpoch)
+	unsigned, _, err := marshalMerged(&mergedText{whole: text}, description, sourceDateEpoch)
+	return unsigned, err
 }
 
-// marshalMerged is marshalText over merged text.
-func marshalMerged(text *mergedText, description string, sourceDateEpoch int64) ([]byte, error) {
+// marshalMerged is marshalText over merged text, also returning the
+// layout of the member: one gzip member whose deflate stream is cut into
+// independently compressed segments (segwrite.go), compressed on every
+// CPU; the bytes depend only on the content. Level 2 is both faster and
+// smaller than the default on index text.
+func marshalMerged(text *mergedText, description string, sourceDateEpoch int64) ([]byte, *layout, error) {
 	if sourceDateEpoch < 0 {
-		return nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
+		return nil, nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
-	var out bytes.Buffer
-	size := text.size()
-	out.Grow(size/4 + 4096)
-	// One gzip member compressed in parallel blocks; the block boundaries
-	// depend only on the content, so the bytes are the same on any machine.
-	// Level 2 is both faster and smaller than the default on index text.
-	zw, err := pgzip.NewWriterLevel(&out, indexLevel)
-	if err != nil {
-		return nil, err
-	}
-	if err := zw.SetConcurrency(indexBlock, 2*runtime.GOMAXPROCS(0)); err != nil {
-		return nil, err
-	}
-	tw := tar.NewWriter(zw)
-	mtime := time.Unix(sourceDateEpoch, 0)
-	if err := tw.WriteHeader(entryHeader("APKINDEX", size, mtime)); err != nil {
-		return nil, err
-	}
-	if err := text.writeTo(tw); err != nil {
-		return nil, err
-	}
-	if err := tw.WriteHeader(entryHeader("DESCRIPTION", len(description), mtime)); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write([]byte(description)); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return marshalSegmented(text, description, time.Unix(sourceDateEpoch, 0))
 }
 
 func entryHeader(name string, size int, mtime time.Time) *tar.Header {
@@ -122,12 +96,39 @@ func entryHeader(name string, size int, mtime time.Time) *tar.Header {
 // member holding one ".SIGN.<TYPE>.<keyName>" entry with the RSA PKCS#1
 // v1.5 signature of unsigned's digest by s, and no end-of-archive blocks.
 func Sign(unsigned []byte, s *keys.Signer, sourceDateEpoch int64) ([]byte, error) {
+	return signParts([][]byte{unsigned}, nil, s, sourceDateEpoch)
+}
+
+// signParts is Sign over the member given as pieces; sum, when not nil,
+// is their SHA-256, which an RSA256 signature then does not compute again.
+func signParts(parts [][]byte, sum *[32]byte, s *keys.Signer, sourceDateEpoch int64) ([]byte, error) {
 	if sourceDateEpoch < 0 {
 		return nil, fmt.Errorf("signature mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
-	typ, _, sig, err := s.SignData(unsigned)
-	if err != nil {
+	if err := s.Check(); err != nil {
 		return nil, fmt.Errorf("signing the index: %w", err)
+	}
+	h := s.Hash
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	typ, err := keys.TypeForHash(h)
+	if err != nil {
+		return nil, err
+	}
+	var digest []byte
+	if h == crypto.SHA256 && sum != nil {
+		digest = sum[:]
+	} else {
+		d := h.New()
+		for _, p := range parts {
+			d.Write(p)
+		}
+		digest = d.Sum(nil)
+	}
+	sig, err := keys.Sign(s.Key, h, digest)
+	if err != nil {
+		return nil, fmt.Errorf("signing the index with %s: %w", s.Name, err)
 	}
 	keyName := s.Name
 	var out bytes.Buffer

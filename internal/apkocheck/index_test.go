@@ -1,7 +1,11 @@
 package apkocheck
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/sha1"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +15,7 @@ import (
 	apkoapk "chainguard.dev/apko/pkg/apk/apk"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/index"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -202,5 +207,52 @@ func TestApkoIndexDigests(t *testing.T) {
 				t.Fatalf("apko: %v, want an error containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestApkoVerifiesSegmentedIndexMerge: an index large enough to span many
+// compressed segments, then merged into segment by segment (one package
+// replaced, one added), still verifies and reads in full with apko.
+func TestApkoVerifiesSegmentedIndexMerge(t *testing.T) {
+	r := newRepo(t, RepoOptions{})
+	signer := &keys.Signer{Key: r.Key, Name: r.KeyName}
+	var filler []*apk.PackageInfo
+	for i := range 2000 {
+		name := fmt.Sprintf("filler-%04d", i)
+		sum := sha1.Sum([]byte(name))
+		filler = append(filler, &apk.PackageInfo{Name: name, Version: "1.0-r0", Arch: r.Arch,
+			Description: strings.Repeat("padding text ", 10), Checksum: sum[:], FileSize: 1, Size: 1})
+	}
+	kr, err := keys.LoadKeyring(r.KeyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	opts := index.UpdateOptions{Signer: signer, Keyring: kr, SourceDateEpoch: SourceDateEpoch,
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if err := index.Update(r.ArchDir(), filler, opts); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	rebuilt := *filler[1000]
+	sum := sha1.Sum([]byte("rebuilt"))
+	rebuilt.Checksum = sum[:]
+	if err := index.Update(r.ArchDir(), []*apk.PackageInfo{&rebuilt, r.Packages[0]}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "segment by segment") {
+		t.Fatalf("the merge did not go segment by segment:\n%s", log.String())
+	}
+	pkgs, err := loadIndex(t, r, map[string][]byte{r.KeyName: publicPEM(t, r)})
+	if err != nil {
+		t.Fatalf("apko rejected the merged index: %v", err)
+	}
+	if len(pkgs) != len(r.Packages)+len(filler) {
+		t.Fatalf("apko sees %d packages, want %d", len(pkgs), len(r.Packages)+len(filler))
+	}
+	for _, p := range pkgs {
+		if p.Name == rebuilt.Name && p.ChecksumString() != "Q1"+b64(rebuilt.Checksum) {
+			t.Errorf("%s: apko reads checksum %s, the merge wrote the rebuilt one", p.Name, p.ChecksumString())
+		}
 	}
 }
