@@ -95,7 +95,8 @@ func fastMerge(unsigned []byte, lay *layout, pkgs []*apk.PackageInfo, descriptio
 	segs = append(segs, lay.text[next:]...)
 
 	nl := &layout{text: segs}
-	fw, _ := flate.NewWriter(nil, indexLevel)
+	fw := getDeflater()
+	defer putDeflater(fw)
 	size := nl.textLen()
 	hdr, hseg, err := headerSegment(fw, size, mtime)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -33,6 +34,21 @@ const segmentText = 64 << 10
 // gzipHeader starts the index member: deflate, no flags, no mtime, OS
 // unknown.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// deflaters keeps compressors for reuse: one costs about a megabyte of
+// tables to set up, far more than compressing a segment.
+var deflaters sync.Pool
+
+// getDeflater returns a compressor at indexLevel; putDeflater returns it.
+func getDeflater() *flate.Writer {
+	if fw, ok := deflaters.Get().(*flate.Writer); ok {
+		return fw
+	}
+	fw, _ := flate.NewWriter(nil, indexLevel) // the level is valid
+	return fw
+}
+
+func putDeflater(fw *flate.Writer) { deflaters.Put(fw) }
 
 // segment describes one compressed segment of the index member.
 type segment struct {
@@ -179,37 +195,37 @@ func keyOfText(text []byte) (recordKey, bool) {
 }
 
 // compressChunks compresses each chunk into its own segment, on every
-// CPU; the bytes depend only on the chunks.
+// CPU when there are several; the bytes depend only on the chunks.
 func compressChunks(chunks []chunk) ([][]byte, []segment) {
 	out := make([][]byte, len(chunks))
 	segs := make([]segment, len(chunks))
-	var next int
-	var mu sync.Mutex
+	var next atomic.Int64
+	work := func() {
+		fw := getDeflater()
+		defer putDeflater(fw)
+		var buf []byte
+		for i := int(next.Add(1) - 1); i < len(chunks); i = int(next.Add(1) - 1) {
+			c := &chunks[i]
+			text := c.bytes(buf)
+			if c.recs != nil {
+				buf = text
+			}
+			var dst bytes.Buffer
+			dst.Grow(len(text)/4 + 64)
+			segs[i] = deflateSegment(fw, &dst, text, false)
+			segs[i].nrec, segs[i].first, segs[i].last = c.nrec, c.first, c.last
+			out[i] = dst.Bytes()
+		}
+	}
+	if len(chunks) <= 2 {
+		// A merge's few segments: here, with the compressor the rest of
+		// the member reuses.
+		work()
+		return out, segs
+	}
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
-		wg.Go(func() {
-			fw, _ := flate.NewWriter(nil, indexLevel)
-			var buf []byte
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(chunks) {
-					return
-				}
-				c := &chunks[i]
-				text := c.bytes(buf)
-				if c.recs != nil {
-					buf = text
-				}
-				var dst bytes.Buffer
-				dst.Grow(len(text)/4 + 64)
-				segs[i] = deflateSegment(fw, &dst, text, false)
-				segs[i].nrec, segs[i].first, segs[i].last = c.nrec, c.first, c.last
-				out[i] = dst.Bytes()
-			}
-		})
+		wg.Go(work)
 	}
 	wg.Wait()
 	return out, segs
@@ -297,7 +313,8 @@ func marshalSegmented(text *mergedText, description string, mtime time.Time) ([]
 	}
 	ctext, segs := compressChunks(chunks)
 	lay := &layout{text: segs}
-	fw, _ := flate.NewWriter(nil, indexLevel)
+	fw := getDeflater()
+	defer putDeflater(fw)
 	size := lay.textLen()
 	hdr, hseg, err := headerSegment(fw, size, mtime)
 	if err != nil {

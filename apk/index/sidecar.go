@@ -288,6 +288,9 @@ func storeSidecar(path string, l *layout, key []byte) error {
 	if _, err := f.Write(encodeSidecar(l, key)); err != nil {
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -83,8 +84,13 @@ func putSidecar(path string, lay *layout, s *keys.Signer, log *slog.Logger) {
 
 // mergeFileTo is mergeFile with the signed index bytes handed to put; it
 // returns the layout of the member written, for the sidecar.
-func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger, put func(string, ...[]byte) error) (int, *layout, error) {
-	data, err := readFile(src)
+func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, log *slog.Logger, put func(string, ...[]byte) error) (_ int, _ *layout, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer guardFault(src, &err)
+	data, release, err := mapFile(src)
+	if err == nil {
+		defer release()
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		ix := &Index{Description: opts.Description}
 		ix.Merge(pkgs...)
@@ -145,6 +151,21 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 		return 0, nil, err
 	}
 	return merged.records(), lay, putParts(put, dst, [][]byte{unsignedNew}, &lay.sum, opts)
+}
+
+// guardFault, deferred under debug.SetPanicOnFault, turns a fault on the
+// mapped bytes of the index at path (the file shrank under us) into an
+// error in *err; other panics go on.
+func guardFault(path string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	f, ok := r.(interface{ Addr() uintptr })
+	if !ok {
+		panic(r)
+	}
+	*err = fmt.Errorf("existing index %s: it shrank while being read (fault at %#x)", path, f.Addr())
 }
 
 // matchSidecar loads the sidecar of the index at path and returns it with

@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/keys"
 )
@@ -131,12 +129,8 @@ func signParts(parts [][]byte, sum *[32]byte, s *keys.Signer, sourceDateEpoch in
 		return nil, fmt.Errorf("signing the index with %s: %w", s.Name, err)
 	}
 	keyName := s.Name
-	var out bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	tw := tar.NewWriter(zw)
+	var entry bytes.Buffer
+	tw := tar.NewWriter(&entry)
 	hdr := entryHeader(apk.Signature{Type: typ, KeyName: keyName}.EntryName(), len(sig), time.Unix(sourceDateEpoch, 0))
 	hdr.Format = tar.FormatUnknown // USTAR when the name fits, else PAX
 	if err := tw.WriteHeader(hdr); err != nil {
@@ -150,8 +144,10 @@ func signParts(parts [][]byte, sum *[32]byte, s *keys.Signer, sourceDateEpoch in
 	if err := tw.Flush(); err != nil {
 		return nil, err
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	// One gzip member, compressed by the index's own (pooled) compressor.
+	fw := getDeflater()
+	defer putDeflater(fw)
+	out := bytes.NewBuffer(append(make([]byte, 0, entry.Len()+64), gzipHeader...))
+	seg := deflateSegment(fw, out, entry.Bytes(), true)
+	return append(out.Bytes(), gzipTrailer(seg)...), nil
 }
