@@ -199,7 +199,7 @@ func TestBuildPhases(t *testing.T) {
 	if !slices.Equal(r.events, want) {
 		t.Errorf("runner saw %q, want %q", r.events, want)
 	}
-	if got, want := outFiles(t, opts), []string{"APKINDEX.tar.gz", "foo-1.0.0-r0.apk", "foo-doc-1.0.0-r0.apk"}; !slices.Equal(got, want) {
+	if got, want := outFiles(t, opts), []string{".APKINDEX.tar.gz.seg", "APKINDEX.tar.gz", "foo-1.0.0-r0.apk", "foo-doc-1.0.0-r0.apk"}; !slices.Equal(got, want) {
 		t.Errorf("wrote %q, want %q", got, want)
 	}
 	if len(res.Packages) != 2 || res.Packages[0].Info.Name != "foo" || res.Packages[1].Info.Name != "foo-doc" {
