@@ -145,7 +145,16 @@ func TestMain(m *testing.M) {
 	// What a build discards is removed before Build returns, so that
 	// tests see the result and their temp dirs empty.
 	backgroundRemoval = false
+	// Failed builds keep their scratch dir for --resume: in a temporary
+	// dir of this run, not in the machine's, where every later build
+	// would have to look at them.
+	tmp, err := os.MkdirTemp("", "pestle-tests-build-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("TMPDIR", tmp)
 	code := m.Run()
+	os.RemoveAll(tmp)
 	if baseDir != "" {
 		os.RemoveAll(baseDir)
 	}

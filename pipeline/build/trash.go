@@ -70,8 +70,11 @@ func collectDead(parent, prefix string, log *slog.Logger) {
 	trash := filepath.Join(parent, trashName)
 	alive := map[int]bool{}
 	for _, name := range names {
+		if !deadWriter(name, prefix, alive) {
+			continue
+		}
 		p := filepath.Join(parent, name)
-		if !deadWriter(name, prefix, alive) || isKept(p) {
+		if isKept(p) {
 			continue
 		}
 		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
