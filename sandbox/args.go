@@ -164,9 +164,11 @@ func script(wd, body string, debug bool) string {
 	var s strings.Builder
 	s.WriteString(watcher)
 	s.WriteString("set -e\n")
-	s.WriteString("if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n")
-	s.WriteString("mkdir -p -- " + quote(wd) + "\n")
-	s.WriteString("cd -- " + quote(wd) + "\n")
+	// No subshell or mkdir process unless needed: each is a fork (and
+	// an exec) of the guest's shell. "command" keeps a shell without
+	// pipefail going; the working dir is made only when it is missing.
+	s.WriteString("command set -o pipefail 2>/dev/null || :\n")
+	s.WriteString("cd -- " + quote(wd) + " 2>/dev/null || { mkdir -p -- " + quote(wd) + " && cd -- " + quote(wd) + "; }\n")
 	if debug {
 		s.WriteString("set -x\n")
 	}

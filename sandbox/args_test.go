@@ -219,16 +219,15 @@ func TestScript(t *testing.T) {
 	want := "( ( exec 5<&-; read -r _ <&4; kill -9 -1 ) & )\n" +
 		"exec 4<&- 5<&-\n" +
 		"set -e\n" +
-		"if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n" +
-		"mkdir -p -- '/home/build/a b'\n" +
-		"cd -- '/home/build/a b'\n" +
+		"command set -o pipefail 2>/dev/null || :\n" +
+		"cd -- '/home/build/a b' 2>/dev/null || { mkdir -p -- '/home/build/a b' && cd -- '/home/build/a b'; }\n" +
 		"set -x\n" +
 		"make\n" +
 		"exit 0\n"
 	if got != want {
 		t.Errorf("script:\n%s\nwant:\n%s", got, want)
 	}
-	if got := script("/w", "", false); strings.Contains(got, "set -x") || !strings.HasSuffix(got, "cd -- '/w'\nexit 0\n") {
+	if got := script("/w", "", false); strings.Contains(got, "set -x") || !strings.HasSuffix(got, "cd -- '/w'; }\nexit 0\n") {
 		t.Errorf("empty body: %q", got)
 	}
 }
