@@ -141,6 +141,9 @@ func (l *lockedWriter) String() string {
 	return l.w.String()
 }
 
+// testTmpEnv names the temporary dir TestMain made for this run.
+const testTmpEnv = "PESTLE_BUILD_TEST_TMPDIR"
+
 func TestMain(m *testing.M) {
 	// What a build discards is removed before Build returns, so that
 	// tests see the result and their temp dirs empty.
@@ -148,13 +151,24 @@ func TestMain(m *testing.M) {
 	// Failed builds keep their scratch dir for --resume: in a temporary
 	// dir of this run, not in the machine's, where every later build
 	// would have to look at them.
-	tmp, err := os.MkdirTemp("", "pestle-tests-build-")
-	if err != nil {
-		panic(err)
+	// The helpers a test starts from this binary use the TMPDIR they get.
+	// The dir is open to all, as /tmp is: a test builds as nobody.
+	var tmp string
+	if os.Getenv(testTmpEnv) == "" {
+		var err error
+		if tmp, err = os.MkdirTemp("", "pestle-tests-build-"); err == nil {
+			err = os.Chmod(tmp, 0o1777)
+		}
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv("TMPDIR", tmp)
+		os.Setenv(testTmpEnv, tmp)
 	}
-	os.Setenv("TMPDIR", tmp)
 	code := m.Run()
-	os.RemoveAll(tmp)
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
 	if baseDir != "" {
 		os.RemoveAll(baseDir)
 	}
