@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"path/filepath"
@@ -73,17 +74,19 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer cancelPkg()
-	ses, resumed, err := openEnvironment(ctx, &opts, plan)
-	if err != nil {
-		return nil, err
-	}
-	defer ses.close()
+	// The network is made while the environment is: their errors are
+	// reported in that order.
 	lock := lockPath(filepath.Join(opts.outDir(), plan.Arch), plan)
-	nw, err := openNetwork(&opts.EnvOptions, plan, lock)
-	if err != nil {
-		return nil, err
+	opened := overlap(func() (*network, error) { return openNetwork(&opts.EnvOptions, plan, lock) })
+	ses, resumed, err := openEnvironment(ctx, &opts, plan)
+	nw, nerr := opened()
+	if err == nil {
+		defer ses.close()
 	}
 	defer nw.close()
+	if err = cmp.Or(err, nerr); err != nil {
+		return nil, err
+	}
 	ses.net = nw
 	res := &Result{Arch: plan.Arch, CachedRoot: ses.hit}
 	if opts.Keep {
