@@ -218,6 +218,17 @@ func TestWriteReproducible(t *testing.T) {
 	}
 }
 
+func TestWriteSameAfterWarmUp(t *testing.T) {
+	a, _ := writeGolden(t)
+	for range 3 { // the compressor has seen other bytes, several times
+		WarmUp()
+		b, _ := writeGolden(t)
+		if !bytes.Equal(a, b) {
+			t.Fatal("a write after WarmUp differs from one before")
+		}
+	}
+}
+
 func TestWriteUnsigned(t *testing.T) {
 	dir := t.TempDir()
 	buildGoldenTree(t, dir)

@@ -124,6 +124,7 @@ func fillWorkspace(opts *Options, ses *session, plan *pipeline.Plan, resumed boo
 // failed one when resuming). A failed step keeps the session for --resume.
 // It returns the sources the host-side steps fetched.
 func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.Plan, resumed *resumeState, sde int64) ([]Source, error) {
+	go apk.WarmUp() // on the core the sandbox leaves idle
 	if err := ses.start(ctx, &opts.EnvOptions, plan, plan.Environment.Env, sde); err != nil {
 		return nil, err
 	}
