@@ -68,6 +68,13 @@ func (l *Library) load(uses string) *definition {
 		}
 		return parseDefinition(data, file)
 	}
+	if l.FS == builtin.FS {
+		// Parsed ahead of time: what the YAML gives, without parsing it
+		// in every process (builtinspec.go).
+		if spec := builtinSpec(uses); spec != nil {
+			return &definition{spec: spec, file: "builtin:" + uses + ".yaml"}
+		}
+	}
 	if l.FS != nil {
 		data, err := fs.ReadFile(l.FS, uses+".yaml")
 		if err == nil {

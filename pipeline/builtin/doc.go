@@ -26,5 +26,8 @@
 // The package only embeds data: FS holds the files rooted at the
 // pipelines directory ("autoconf/configure.yaml") and Names lists them
 // ("autoconf/configure"). Parsing, substitution and `uses:` expansion
-// belong to package pipeline.
+// belong to package pipeline, which also holds each definition parsed
+// ahead of time (pipeline/builtinspec.go, so that a process compiling one
+// recipe parses no built-in YAML): after changing a file here, run
+// `go test ./pipeline -run BuiltinSpecs -update`.
 package builtin
