@@ -8,4 +8,10 @@
 // it, with records sorted by name then version so the same packages always
 // give the same bytes. Update merges packages into the index of a repository
 // directory under an exclusive lock, so concurrent builds never lose an entry.
+//
+// The index member pestle writes is cut into independently compressed
+// deflate segments (segwrite.go) described by a hidden sidecar file
+// (sidecar.go), so that a merge recompresses only the segments the new
+// records fall into (fastmerge.go); without a sidecar that matches, a merge
+// reads the whole index as before.
 package index

@@ -378,3 +378,26 @@ func TestSidecarKey(t *testing.T) {
 		}
 	}
 }
+
+// TestFastMergeNothing rewrites only the header and trailer segments
+// when no package is given, for a new DESCRIPTION.
+func TestFastMergeNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	if err := Update(dir, benchPackages(500), UpdateOptions{Description: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	before := memberText(t, mustRead(t, path))
+	var fast atomic.Int64
+	log := slog.New(countingHandler{prefix: "merged into the index segment by segment", n: &fast})
+	if err := Update(dir, nil, UpdateOptions{Description: "new", Logger: log}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := ReadFile(path, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := memberText(t, mustRead(t, path)); !bytes.Equal(got, before) || ix.Description != "new" || fast.Load() != 1 {
+		t.Errorf("text kept %v, description %q, segmented merges %d", bytes.Equal(got, before), ix.Description, fast.Load())
+	}
+}

@@ -112,8 +112,11 @@ func appendKey(b []byte, k *recordKey) []byte {
 var errSidecar = errors.New("index sidecar")
 
 // sidecarReader decodes fields with bounds; the first failure sticks.
+// Strings are slices of str, which holds the same bytes as b, so the
+// keys of a thousand segments cost one allocation.
 type sidecarReader struct {
 	b   []byte
+	str string
 	err error
 }
 
@@ -149,6 +152,15 @@ func (r *sidecarReader) bytes(what string, n int) []byte {
 	return v
 }
 
+// string is bytes as a string.
+func (r *sidecarReader) string(what string, n int) string {
+	at := len(r.str) - len(r.b)
+	if r.bytes(what, n) == nil {
+		return ""
+	}
+	return r.str[at : at+n]
+}
+
 func (r *sidecarReader) seg(s *segment, text bool) {
 	s.clen = int64(r.uint("compressed length", maxArchive))
 	s.ulen = int64(r.uint("length", maxText+1<<20))
@@ -164,9 +176,9 @@ func (r *sidecarReader) seg(s *segment, text bool) {
 }
 
 func (r *sidecarReader) key(k *recordKey) {
-	k.name = string(r.bytes("name", int(r.uint("name length", maxKeyField))))
-	k.version = string(r.bytes("version", int(r.uint("version length", maxKeyField))))
-	k.arch = string(r.bytes("arch", int(r.uint("arch length", maxKeyField))))
+	k.name = r.string("name", int(r.uint("name length", maxKeyField)))
+	k.version = r.string("version", int(r.uint("version length", maxKeyField)))
+	k.arch = r.string("arch", int(r.uint("arch length", maxKeyField)))
 	n := r.bytes("checksum length", 1)
 	if n != nil && n[0] != 20 && n[0] != 32 {
 		r.fail("checksum length")
@@ -191,7 +203,7 @@ func parseSidecar(data, key []byte) (*layout, error) {
 		return nil, fmt.Errorf("%w: checksum or key", errSidecar)
 	}
 	rest = rest[:len(rest)-sha256.Size]
-	r := &sidecarReader{b: rest}
+	r := &sidecarReader{b: rest, str: string(rest)}
 	l := &layout{size: int64(r.uint("member size", maxArchive))}
 	copy(l.sum[:], r.bytes("hash", 32))
 	r.seg(&l.hdr, false)
