@@ -220,7 +220,7 @@ func (in *inflater) inflate(off int64, s *segment, last bool) ([]byte, error) {
 		return nil, notFast("inflate: %v", err)
 	}
 	in.buf.Reset()
-	in.buf.Grow(int(s.ulen) + 1)
+	in.buf.Grow(int(min(s.ulen, 1<<20)) + 1)
 	n, err := io.Copy(&in.buf, io.LimitReader(in.fr, s.ulen+1))
 	if err != nil || n != s.ulen || br.Len() != 0 {
 		return nil, notFast("segment at %d does not inflate on its own to %d bytes", off, s.ulen)

@@ -230,10 +230,14 @@ func (l *layout) check() error {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", errSidecar, what) }
 	total := int64(len(gzipHeader)) + 8
 	for _, s := range l.all() {
-		if s.clen < 2 || s.ulen < 0 {
-			return bad("empty segment")
+		// Deflate expands at most 1032 times.
+		if s.clen < 2 || s.ulen < 0 || s.ulen > 1032*s.clen {
+			return bad("segment sizes")
 		}
 		total += s.clen
+	}
+	if l.textLen() > maxText {
+		return bad("text larger than the limit")
 	}
 	if total != l.size {
 		return bad("segments do not tile the member")
