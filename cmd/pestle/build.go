@@ -43,6 +43,7 @@ must be bubblewrap or left out.`,
   pestle build recipe.yaml --network-allow proxy.golang.org --debug --rm=false
   pestle build recipes/ -j 4 --keep-going --signing-key melange.rsa`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			deferFirstGC()
 			recipe, err := findRecipe(args[:min(len(args), 1)])
 			if err != nil {
 				return err
