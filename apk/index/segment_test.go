@@ -401,3 +401,23 @@ func TestFastMergeNothing(t *testing.T) {
 		t.Errorf("text kept %v, description %q, segmented merges %d", bytes.Equal(got, before), ix.Description, fast.Load())
 	}
 }
+
+// TestWriteSameAfterWarmUp: a compressor that has seen other bytes
+// writes the same index.
+func TestWriteSameAfterWarmUp(t *testing.T) {
+	ix := &Index{Description: "d", Packages: benchPackages(300)}
+	a, err := Marshal(ix, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		WarmUp()
+		b, err := Marshal(ix, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Fatal("an index written after WarmUp differs")
+		}
+	}
+}

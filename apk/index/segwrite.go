@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -36,19 +37,55 @@ const segmentText = 64 << 10
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // deflaters keeps compressors for reuse: one costs about a megabyte of
-// tables to set up, far more than compressing a segment.
-var deflaters sync.Pool
+// tables to set up, far more than compressing a segment. A plain list
+// rather than a sync.Pool, so that the one WarmUp readied on another
+// goroutine (and processor) is the one the next merge gets.
+var deflaters struct {
+	sync.Mutex
+	free []*flate.Writer
+}
 
 // getDeflater returns a compressor at indexLevel; putDeflater returns it.
 func getDeflater() *flate.Writer {
-	if fw, ok := deflaters.Get().(*flate.Writer); ok {
+	deflaters.Lock()
+	defer deflaters.Unlock()
+	if n := len(deflaters.free); n > 0 {
+		fw := deflaters.free[n-1]
+		deflaters.free = deflaters.free[:n-1]
 		return fw
 	}
 	fw, _ := flate.NewWriter(nil, indexLevel) // the level is valid
 	return fw
 }
 
-func putDeflater(fw *flate.Writer) { deflaters.Put(fw) }
+func putDeflater(fw *flate.Writer) {
+	deflaters.Lock()
+	defer deflaters.Unlock()
+	if len(deflaters.free) < runtime.GOMAXPROCS(0) {
+		deflaters.free = append(deflaters.free, fw)
+	}
+}
+
+// WarmUp readies the compressor that the next index write or merge uses:
+// allocated, and its tables touched once, so that their page faults
+// (hundreds) are not taken while the repository's lock is held. A build
+// calls it beside work that leaves a core idle; the bytes written do not
+// depend on it.
+func WarmUp() {
+	fw := getDeflater()
+	defer putDeflater(fw)
+	buf := make([]byte, 96<<10)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range buf {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		buf[i] = byte(x)
+	}
+	fw.Reset(io.Discard)
+	fw.Write(buf)
+	fw.Close()
+}
 
 // segment describes one compressed segment of the index member.
 type segment struct {

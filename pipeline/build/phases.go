@@ -125,6 +125,7 @@ func fillWorkspace(opts *Options, ses *session, plan *pipeline.Plan, resumed boo
 // It returns the sources the host-side steps fetched.
 func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.Plan, resumed *resumeState, sde int64) ([]Source, error) {
 	go apk.WarmUp() // on the core the sandbox leaves idle
+	go index.WarmUp()
 	if err := ses.start(ctx, &opts.EnvOptions, plan, plan.Environment.Env, sde); err != nil {
 		return nil, err
 	}
