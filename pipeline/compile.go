@@ -100,13 +100,17 @@ func (c *compiler) expandText(sc *Scope, text, file string, pos Pos, what string
 }
 
 func (c *compiler) expandWith(sc *Scope, text, file string, pos Pos, what string, free bool) string {
-	at := (&Error{File: file, Line: pos.Line, Col: pos.Col}).Error()
+	if !strings.Contains(text, "${{") && !strings.Contains(text, "$<<") {
+		return text // nothing to substitute (most fields)
+	}
+	// Where the text is, for warnings only: formatted when one is made.
+	at := func() string { return (&Error{File: file, Line: pos.Line, Col: pos.Col}).Error() }
 	l := leniency{malformed: func(ref string) {
-		c.warnf("%smalformed variable reference %q %s is kept as text; write ${{name}} if a variable was meant", at, ref, what)
+		c.warnf("%smalformed variable reference %q %s is kept as text; write ${{name}} if a variable was meant", at(), ref, what)
 	}}
 	if free {
 		l.undefined = func(name string) {
-			c.warnf("%sundefined variable %q %s is kept as text; define it (for example under vars:) or drop the ${{ }}", at, name, what)
+			c.warnf("%sundefined variable %q %s is kept as text; define it (for example under vars:) or drop the ${{ }}", at(), name, what)
 		}
 	}
 	out, err := expandSome(text, sc.Get, l)
