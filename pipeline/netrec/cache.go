@@ -24,18 +24,36 @@ type store struct{ dir string }
 
 func (s store) path(sum string) string { return filepath.Join(s.dir, sum) }
 
-// spool is a body being written to the store while it is hashed.
+// spool is a body on its way to the store while it is hashed. It is kept
+// in memory while it fits in maxMemBody, so that a body the store already
+// has (a rebuild's) costs no file; a larger one goes to a file named with
+// its writer's pid as it arrives.
 type spool struct {
-	f    *os.File
+	dir  string
 	h    hash.Hash
 	size int64
+	mem  *[]byte
+	f    *os.File
+	err  error // the first write error: the body is then not filed
 }
 
-// create starts a body; nil (and no error) when the store is disabled.
-func (s store) create() (*spool, error) {
-	if s.dir == "" {
-		return &spool{h: sha256.New()}, nil
+// maxMemBody is the largest body a spool keeps in memory.
+const maxMemBody = 1 << 20
+
+var memBodies = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// create starts a body; with the store disabled it is only hashed.
+func (s store) create() *spool {
+	sp := &spool{dir: s.dir, h: sha256.New()}
+	if s.dir != "" {
+		sp.mem = memBodies.Get().(*[]byte)
+		*sp.mem = (*sp.mem)[:0]
 	}
+	return sp
+}
+
+// file opens a new body file in the store.
+func (s store) file() (*os.File, error) {
 	// A body being written carries its writer's pid in its name
 	// (fsutil.Create), so what a killed build left is removed by the next
 	// one (RemoveStale, once a process for each store).
@@ -51,35 +69,76 @@ func (s store) create() (*spool, error) {
 	if _, done := staleDirs.LoadOrStore(s.dir, true); !done {
 		_, _ = fsutil.RemoveStale(s.dir)
 	}
-	return &spool{f: f.File, h: sha256.New()}, nil
+	return f.File, nil
 }
 
 func (sp *spool) Write(p []byte) (int, error) {
 	sp.h.Write(p)
 	sp.size += int64(len(p))
-	if sp.f == nil {
-		return len(p), nil
+	switch {
+	case sp.dir == "" || sp.err != nil:
+	case sp.mem != nil && len(*sp.mem)+len(p) <= maxMemBody:
+		*sp.mem = append(*sp.mem, p...)
+	default:
+		if sp.f == nil {
+			if sp.f, sp.err = (store{dir: sp.dir}).file(); sp.err != nil {
+				sp.release()
+				return len(p), nil
+			}
+			if sp.mem != nil {
+				_, sp.err = sp.f.Write(*sp.mem)
+				sp.release()
+			}
+		}
+		if sp.err == nil {
+			_, sp.err = sp.f.Write(p)
+		}
 	}
-	return sp.f.Write(p)
+	return len(p), nil
 }
 
 func (sp *spool) sum() string { return hex.EncodeToString(sp.h.Sum(nil)) }
 
-// commit files the body under its checksum.
-func (sp *spool) commit(s store) error {
-	if sp.f == nil {
+// release gives the memory back.
+func (sp *spool) release() {
+	if sp.mem != nil && cap(*sp.mem) <= maxMemBody+(256<<10) {
+		memBodies.Put(sp.mem)
+	}
+	sp.mem = nil
+}
+
+// commit files the body under its checksum, unless the store has it.
+func (sp *spool) commit(s store) (err error) {
+	defer sp.release()
+	if sp.dir == "" {
 		return nil
 	}
-	name := sp.f.Name()
-	err := sp.f.Close()
-	if err == nil {
-		// The store is content-addressed: a body already filed under its
-		// checksum is this one, and renaming over it costs the
-		// filesystem a flush (ext4 does one on a rename that replaces).
-		if _, serr := os.Lstat(s.path(sp.sum())); serr == nil {
-			return os.Remove(name)
+	if sp.err != nil {
+		sp.discard()
+		return sp.err
+	}
+	final := s.path(sp.sum())
+	// The store is content-addressed: a body already filed under its
+	// checksum is this one, and renaming over it costs the filesystem a
+	// flush (ext4 does one on a rename that replaces).
+	if _, serr := os.Lstat(final); serr == nil {
+		sp.discard()
+		return nil
+	}
+	if sp.f == nil {
+		if sp.f, err = s.file(); err != nil {
+			return err
 		}
-		err = os.Rename(name, s.path(sp.sum()))
+		if _, err = sp.f.Write(*sp.mem); err != nil {
+			sp.discard()
+			return err
+		}
+	}
+	name := sp.f.Name()
+	err = sp.f.Close()
+	sp.f = nil
+	if err == nil {
+		err = os.Rename(name, final)
 	}
 	if err != nil {
 		os.Remove(name)
@@ -92,7 +151,9 @@ func (sp *spool) discard() {
 	if sp.f != nil {
 		sp.f.Close()
 		os.Remove(sp.f.Name())
+		sp.f = nil
 	}
+	sp.release()
 }
 
 // ErrChecksum is a body whose sha256 is not the recorded one.

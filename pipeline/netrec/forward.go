@@ -78,10 +78,23 @@ func closeWrite(c net.Conn) {
 
 // roundTrip sends the step's request to u upstream.
 func (p *Proxy) roundTrip(r *http.Request, u string) (*http.Response, error) {
-	return p.roundTripWith(p.transport, r, u)
+	out, err := upstreamRequest(r, u)
+	if err != nil {
+		return nil, err
+	}
+	return p.up.do(out, out.URL.Scheme, withPort(out.URL.Host, out.URL.Scheme))
 }
 
 func (p *Proxy) roundTripWith(t *http.Transport, r *http.Request, u string) (*http.Response, error) {
+	out, err := upstreamRequest(r, u)
+	if err != nil {
+		return nil, err
+	}
+	return t.RoundTrip(out)
+}
+
+// upstreamRequest is the step's request r, for u.
+func upstreamRequest(r *http.Request, u string) (*http.Request, error) {
 	var body io.Reader = r.Body
 	if r.ContentLength == 0 {
 		body = nil
@@ -92,30 +105,42 @@ func (p *Proxy) roundTripWith(t *http.Transport, r *http.Request, u string) (*ht
 	}
 	out.ContentLength = r.ContentLength
 	copyHeader(out.Header, r.Header)
-	return t.RoundTrip(out)
+	return out, nil
 }
 
-// copyBody streams src to the step and to the spool.
-func copyBody(w io.Writer, sp *spool, src io.Reader) (int64, error) {
-	buf := make([]byte, 64<<10)
-	var n int64
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// relay streams the body src (length bytes, or -1 when unknown) to the
+// step and into sp. A chunk goes to the step before it is hashed, except
+// the last: done (the record) runs before the step can see its download
+// complete. A step that stops reading does not stop the record. The
+// error is src's.
+func relay(w io.Writer, sp *spool, src io.Reader, length int64, done func()) error {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	finished := false
 	for {
 		k, rerr := src.Read(buf)
-		if k > 0 {
+		if rerr != nil && rerr != io.EOF {
+			return rerr
+		}
+		last := rerr == io.EOF || length >= 0 && sp.size+int64(k) >= length
+		if last && !finished {
 			sp.Write(buf[:k])
-			// A step that stops reading does not stop the record.
-			if w != nil {
-				if _, werr := w.Write(buf[:k]); werr != nil {
-					w = nil
-				}
+			done()
+			finished = true
+		}
+		if k > 0 && w != nil {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				w = nil
 			}
-			n += int64(k)
+		}
+		if !last {
+			sp.Write(buf[:k])
 		}
 		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
+			return nil
 		}
 	}
 }

@@ -69,17 +69,19 @@ type Refusal struct {
 
 // Proxy is a recording HTTP(S) proxy for one build.
 type Proxy struct {
-	cfg       Config
-	ca        *authority
-	transport *http.Transport
-	local     *http.Transport // to the steps' loopback
-	store     store
-	replay    map[string]Entry
-	outer     *http.Server
-	inner     *http.Server
-	tunnels   *tunnelQueue
-	guard     *guard
-	log       *slog.Logger
+	cfg     Config
+	ca      *authority
+	up      *client         // upstream
+	local   *http.Transport // to the steps' loopback
+	store   store
+	replay  map[string]Entry
+	outer   *http.Server
+	inner   *http.Server
+	tunnels *tunnelQueue
+	guard   *guard
+	log     *slog.Logger
+
+	pending sync.WaitGroup // bodies recorded and not yet in the cache
 
 	mu       sync.Mutex
 	entries  []Entry
@@ -111,11 +113,7 @@ func New(cfg Config) (*Proxy, error) {
 	if up.Lookup != nil && up.Dial == nil {
 		p.guard.connect = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
-	p.transport = &http.Transport{
-		DialContext: p.guard.dial, TLSClientConfig: &tls.Config{RootCAs: up.RootCAs},
-		DisableCompression: true, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16,
-		IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 30 * time.Second,
-	}
+	p.up = newClient(p.guard.dial, &tls.Config{RootCAs: up.RootCAs})
 	p.local = &http.Transport{DialContext: cfg.Local, DisableCompression: true, IdleConnTimeout: 10 * time.Second}
 	if cfg.Mode == Replay {
 		p.replay = map[string]Entry{}
@@ -149,7 +147,8 @@ func (p *Proxy) Close() error {
 	err := p.outer.Close()
 	p.tunnels.close()
 	err = errors.Join(err, p.inner.Close())
-	p.transport.CloseIdleConnections()
+	p.up.closeIdle()
+	p.pending.Wait()
 	p.local.CloseIdleConnections()
 	return err
 }
@@ -308,7 +307,9 @@ func (p *Proxy) note(e Entry, hostport string) {
 }
 
 // recordOne forwards the request, streams the answer to the step while
-// hashing it into the cache, and records it.
+// hashing it into the cache, and records it: before the step has the
+// answer's last bytes, so that the record of a step is complete when the
+// step ends. The cache is written after.
 func (p *Proxy) recordOne(w http.ResponseWriter, r *http.Request, u, hostport string) {
 	resp, err := p.roundTrip(r, u)
 	if err != nil {
@@ -316,23 +317,31 @@ func (p *Proxy) recordOne(w http.ResponseWriter, r *http.Request, u, hostport st
 		return
 	}
 	defer resp.Body.Close()
-	sp, err := p.store.create()
-	if err != nil {
-		p.refuse(w, http.StatusInternalServerError, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf("%s %s: cache: %v", r.Method, u, err)})
-		return
-	}
+	sp := p.store.create()
 	copyHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	if _, err := copyBody(w, sp, resp.Body); err != nil {
+	e := Entry{Method: r.Method, URL: u, Status: resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"), Location: resp.Header.Get("Location")}
+	noted := false
+	err = relay(w, sp, resp.Body, resp.ContentLength, func() {
+		e.Size, e.SHA256 = sp.size, sp.sum()
+		p.pending.Add(1)
+		p.note(e, hostport)
+		noted = true
+	})
+	if noted {
+		defer p.pending.Done()
+	}
+	if err != nil {
 		sp.discard()
 		panic(http.ErrAbortHandler) // the step sees a cut answer
 	}
-	e := Entry{Method: r.Method, URL: u, Status: resp.StatusCode, Size: sp.size, SHA256: sp.sum(),
-		ContentType: resp.Header.Get("Content-Type"), Location: resp.Header.Get("Location")}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 	if err := sp.commit(p.store); err != nil {
 		p.log.Warn("could not cache a download", "url", u, "err", err)
 	}
-	p.note(e, hostport)
 }
 
 // replayOne serves the recorded answer for the request, from the cache
@@ -386,11 +395,8 @@ func (p *Proxy) fetchVerified(r *http.Request, u string, e Entry) error {
 		return err
 	}
 	defer resp.Body.Close()
-	sp, err := p.store.create()
-	if err != nil {
-		return err
-	}
-	if _, err := copyBody(io.Discard, sp, io.LimitReader(resp.Body, e.Size+1)); err != nil {
+	sp := p.store.create()
+	if _, err := io.Copy(sp, io.LimitReader(resp.Body, e.Size+1)); err != nil {
 		sp.discard()
 		return err
 	}

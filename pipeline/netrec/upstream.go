@@ -1,0 +1,195 @@
+package netrec
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// client sends the steps' requests upstream over HTTP/1.1, one exchange
+// per call and in the caller's goroutine, keeping connections a server
+// leaves open for the next request to the same place. It replaces
+// http.Transport, whose reader and writer goroutines cost every request a
+// dozen thread hand-offs; a proxy serving hundreds of small downloads
+// spends more on those than on the bytes.
+type client struct {
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls  *tls.Config // RootCAs and a session cache; ServerName per host
+
+	mu   sync.Mutex
+	idle map[string][]*upConn // by scheme://host:port
+}
+
+// upConn is a connection to a server and its buffered reader.
+type upConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+const (
+	maxIdlePerHost   = 16
+	handshakeTimeout = 30 * time.Second
+	upstreamReadBuf  = 64 << 10
+)
+
+func newClient(dial func(ctx context.Context, network, addr string) (net.Conn, error), tc *tls.Config) *client {
+	tc = tc.Clone()
+	tc.NextProtos = []string{"http/1.1"}
+	if tc.ClientSessionCache == nil {
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+	}
+	return &client{dial: dial, tls: tc, idle: map[string][]*upConn{}}
+}
+
+// do sends req (for an absolute URL; its body a stream read once) to
+// scheme://hostport and returns the answer; closing its body keeps the
+// connection for the next request when the exchange allows it.
+func (c *client) do(req *http.Request, scheme, hostport string) (*http.Response, error) {
+	key := scheme + "://" + hostport
+	req.Header.Del("Expect") // the body follows the head at once
+	replayable := req.Body == nil || req.Body == http.NoBody
+	for {
+		uc, reused, err := c.conn(req.Context(), key, scheme, hostport, replayable)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.exchange(uc, req, key)
+		if err == nil {
+			return resp, nil
+		}
+		uc.Close()
+		// A kept connection the server closed meanwhile fails before any
+		// answer: ask again on a new one.
+		if !reused || req.Context().Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// conn is an idle connection to key, or a new one.
+func (c *client) conn(ctx context.Context, key, scheme, hostport string, mayReuse bool) (*upConn, bool, error) {
+	if mayReuse {
+		c.mu.Lock()
+		if l := c.idle[key]; len(l) > 0 {
+			uc := l[len(l)-1]
+			c.idle[key] = l[:len(l)-1]
+			c.mu.Unlock()
+			return uc, true, nil
+		}
+		c.mu.Unlock()
+	}
+	nc, err := c.dial(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, false, err
+	}
+	if scheme == "https" {
+		host, _, _ := net.SplitHostPort(hostport)
+		tc := c.tls.Clone()
+		tc.ServerName = host
+		t := tls.Client(nc, tc)
+		hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+		err := t.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			nc.Close()
+			return nil, false, err
+		}
+		nc = t
+	}
+	return &upConn{Conn: nc, br: bufio.NewReaderSize(nc, upstreamReadBuf)}, false, nil
+}
+
+// exchange writes req on uc and reads the answer's head, skipping
+// interim (1xx) answers. A cancelled request closes the connection.
+func (c *client) exchange(uc *upConn, req *http.Request, key string) (*http.Response, error) {
+	stop := context.AfterFunc(req.Context(), func() { uc.Close() })
+	if err := req.Write(uc); err != nil {
+		stop()
+		return nil, ctxErr(req.Context(), err)
+	}
+	for {
+		resp, err := http.ReadResponse(uc.br, req)
+		if err != nil {
+			stop()
+			return nil, ctxErr(req.Context(), err)
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			keep := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
+			resp.Body = &upBody{ReadCloser: resp.Body, eof: resp.Body == http.NoBody, done: func(eof bool) {
+				if !stop() || !keep || !eof {
+					uc.Close()
+					return
+				}
+				c.keep(key, uc)
+			}, conn: uc}
+			return resp, nil
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
+	return err
+}
+
+// keep puts uc with the idle connections to key.
+func (c *client) keep(key string, uc *upConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.idle[key]) >= maxIdlePerHost {
+		uc.Close()
+		return
+	}
+	c.idle[key] = append(c.idle[key], uc)
+}
+
+// closeIdle closes the kept connections.
+func (c *client) closeIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, l := range c.idle {
+		for _, uc := range l {
+			uc.Close()
+		}
+		delete(c.idle, k)
+	}
+}
+
+// upBody is an answer's body. Read to its end, it keeps the connection
+// (done); closed before, it closes the connection first, so that closing
+// never waits for the rest of a body nobody wants.
+type upBody struct {
+	io.ReadCloser
+	conn net.Conn
+	done func(eof bool)
+	eof  bool
+	once sync.Once
+}
+
+func (b *upBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *upBody) Close() error {
+	if !b.eof {
+		b.conn.Close()
+	}
+	err := b.ReadCloser.Close()
+	b.once.Do(func() { b.done(b.eof) })
+	return err
+}
