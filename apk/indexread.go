@@ -253,8 +253,10 @@ func tarEntries(m []byte, f func(name, content []byte) bool) bool {
 // .SIGN names. Their values are not needed for an index.
 func plainSignatureMember(m []byte) bool {
 	return tarEntries(m, func(name, _ []byte) bool {
-		_, ok := parseSignatureName(string(name))
-		return ok
+		// As parseSignatureName: .SIGN.<TYPE>.<keyname>, both non-empty.
+		rest, ok := bytes.CutPrefix(name, []byte(signPrefix))
+		typ, key, ok2 := bytes.Cut(rest, []byte("."))
+		return ok && ok2 && len(typ) > 0 && len(key) > 0
 	})
 }
 

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,6 +126,7 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	debug := log.Enabled(context.Background(), slog.LevelDebug)
 	out := make([]*apk.PackageInfo, len(files))
 	errs := make([]error, len(files))
 	var next atomic.Int64
@@ -133,7 +135,9 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 		wg.Go(func() {
 			ir := apk.NewIndexReader()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				log.Debug("reading package", "file", files[i])
+				if debug {
+					log.Debug("reading package", "file", files[i])
+				}
 				info, err := ir.ReadFile(files[i])
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", files[i], err)
