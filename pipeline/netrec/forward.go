@@ -112,36 +112,36 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 
 // relay streams the body src (length bytes, or -1 when unknown) to the
 // step and into sp. A chunk goes to the step before it is hashed, except
-// the last: done (the record) runs before the step can see its download
-// complete. A step that stops reading does not stop the record. The
-// error is src's.
+// the last: its end is read first (which frees the connection for the
+// step's next request) and done (the record) runs before the step can
+// see its download complete. A step that stops reading does not stop the
+// record. The error is src's.
 func relay(w io.Writer, sp *spool, src io.Reader, length int64, done func()) error {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
-	finished := false
 	for {
 		k, rerr := src.Read(buf)
+		if rerr == nil && length >= 0 && sp.size+int64(k) >= length {
+			_, rerr = src.Read(buf[len(buf):]) // the end, at once
+		}
 		if rerr != nil && rerr != io.EOF {
 			return rerr
 		}
-		last := rerr == io.EOF || length >= 0 && sp.size+int64(k) >= length
-		if last && !finished {
+		last := rerr == io.EOF
+		if last {
 			sp.Write(buf[:k])
 			done()
-			finished = true
 		}
 		if k > 0 && w != nil {
 			if _, werr := w.Write(buf[:k]); werr != nil {
 				w = nil
 			}
 		}
-		if !last {
-			sp.Write(buf[:k])
-		}
-		if rerr == io.EOF {
+		if last {
 			return nil
 		}
+		sp.Write(buf[:k])
 	}
 }
 

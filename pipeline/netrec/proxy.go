@@ -142,7 +142,8 @@ func (p *Proxy) Serve(l net.Listener) {
 	go p.inner.Serve(p.tunnels)
 }
 
-// Close stops the proxy and closes every connection.
+// Close stops the proxy and closes every connection. The cache holds
+// every body recorded once it returns.
 func (p *Proxy) Close() error {
 	err := p.outer.Close()
 	p.tunnels.close()

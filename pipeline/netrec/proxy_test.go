@@ -133,6 +133,7 @@ func record(t *testing.T, in *internet, cache string) *Proxy {
 			t.Errorf("%s: %d %q, want 200 %q", u, status, body, want)
 		}
 	}
+	p.Close() // the cache holds every recorded body once Close returns
 	return p
 }
 

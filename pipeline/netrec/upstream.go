@@ -181,6 +181,7 @@ func (b *upBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if errors.Is(err, io.EOF) {
 		b.eof = true
+		b.once.Do(func() { b.done(true) }) // the connection is free now
 	}
 	return n, err
 }
