@@ -151,7 +151,6 @@ func (g *guard) dialHost(ctx context.Context, network, host, port string) (net.C
 // (a name or an IP address), and port when the entry has one.
 func (a Allow) names(host, port string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	hip, hipErr := netip.ParseAddr(host)
 	for _, p := range a {
 		ph, pp := p, ""
 		if h, hp, err := net.SplitHostPort(p); err == nil {
@@ -160,10 +159,7 @@ func (a Allow) names(host, port string) bool {
 		if pp != "" && pp != port {
 			continue
 		}
-		if ph == host {
-			return true
-		}
-		if pip, err := netip.ParseAddr(ph); err == nil && hipErr == nil && pip.Unmap() == hip.Unmap() {
+		if sameHost(host, ph) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package netrec
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 )
 
@@ -89,9 +90,24 @@ func (a Allow) Allows(hostport string) bool {
 			if strings.HasSuffix(host, "."+suffix) {
 				return true
 			}
-		} else if host == ph {
+		} else if sameHost(host, ph) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameHost reports whether host and pattern name the same host: the same
+// name, or the same IP address however written (IPv6 has many spellings,
+// and an IPv4-mapped IPv6 address is its IPv4 address).
+func sameHost(host, pattern string) bool {
+	if host == pattern {
+		return true
+	}
+	hip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return false
+	}
+	pip, err := netip.ParseAddr(strings.Trim(pattern, "[]"))
+	return err == nil && hip.Unmap().WithZone("") == pip.Unmap().WithZone("")
 }

@@ -27,6 +27,19 @@ func TestAllow(t *testing.T) {
 			t.Errorf("Allows(%s) = %v, want %v", hostport, got, want)
 		}
 	}
+	// IP addresses match however they are written.
+	ips, err := ParseAllow([]string{"2001:DB8::1", "[::1]:8080", "192.0.2.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for hostport, want := range map[string]bool{
+		"[2001:db8:0:0:0:0:0:1]:443": true, "[2001:db8::2]:443": false, "[0:0::1]:8080": true, "[::1]:80": false,
+		"[::ffff:192.0.2.7]:443": true, "192.0.2.7:80": true, "192.0.2.8:80": false,
+	} {
+		if got := ips.Allows(hostport); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", hostport, got, want)
+		}
+	}
 	if !Allow(nil).Allows("anything:1") {
 		t.Error("an empty list must allow every host")
 	}
