@@ -107,6 +107,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if res.Packages, err = em.emit(ctx, ses.workspace); err != nil {
 		return nil, err
 	}
+	// The packages are staged in the output dir: the sandbox and the
+	// scratch dir go while the index is made (ses.close waits for this).
+	go ses.close()
 	if err := nw.writeLock(lock); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
@@ -40,6 +41,7 @@ type session struct {
 	net         *network        // nil: no network
 	cgroup      *sandbox.Cgroup // nil: no CPU or memory limit
 	collecting  func()          // waits for the collection of dead builds' dirs
+	closeOnce   sync.Once
 }
 
 // openSession resolves env, makes (or reuses) the cached guest root, copies
@@ -200,8 +202,12 @@ func (s *session) installCA() error {
 	return nil
 }
 
-// close stops the runner and removes the run's directories (unless kept).
-func (s *session) close() {
+// close stops the runner and removes the run's directories (unless
+// kept). It may be called more than once, also at the same time: every
+// call returns once the first one is done.
+func (s *session) close() { s.closeOnce.Do(s.closeNow) }
+
+func (s *session) closeNow() {
 	if s.collecting != nil {
 		s.collecting()
 		s.collecting = nil
