@@ -40,7 +40,7 @@ func newInThread(nsenter, addr string) (*NS, error) {
 	dials := make(chan dialReq)
 	ready := make(chan error, 1)
 	ns := &NS{dials: dials}
-	go ns.thread(addr, ready, 0)
+	go ns.thread(addr, dials, ready, 0)
 	if err := <-ready; err != nil {
 		return nil, err
 	}
@@ -54,14 +54,14 @@ func newInThread(nsenter, addr string) (*NS, error) {
 // thread is the namespace's thread: it never returns to the scheduler,
 // so it dies with this goroutine (see sandbox.mountNS for why it must not
 // be the main thread).
-func (ns *NS) thread(addr string, ready chan<- error, depth int) {
+func (ns *NS) thread(addr string, dials <-chan dialReq, ready chan<- error, depth int) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() && depth == 0 {
 		locked := make(chan struct{})
 		go func() {
 			runtime.LockOSThread()
 			close(locked)
-			ns.thread(addr, ready, 1)
+			ns.thread(addr, dials, ready, 1)
 		}()
 		<-locked
 		runtime.UnlockOSThread()
@@ -72,7 +72,7 @@ func (ns *NS) thread(addr string, ready chan<- error, depth int) {
 		return
 	}
 	ready <- nil
-	for req := range ns.dials {
+	for req := range dials {
 		c, err := net.DialTimeout(req.network, req.addr, dialTimeout)
 		req.reply <- dialResult{c, err}
 	}
