@@ -126,9 +126,11 @@ func fillWorkspace(opts *Options, ses *session, plan *pipeline.Plan, resumed boo
 func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.Plan, resumed *resumeState, sde int64) ([]Source, error) {
 	go apk.WarmUp() // on the core the sandbox leaves idle
 	go index.WarmUp()
+	t := time.Now()
 	if err := ses.start(ctx, &opts.EnvOptions, plan, plan.Environment.Env, sde); err != nil {
 		return nil, err
 	}
+	phase(ses.log, t, "sandbox ready")
 	apkCache, err := opts.apkCacheDir()
 	if err != nil {
 		return nil, err
