@@ -32,7 +32,9 @@ func crashHelper(dir string) {
 	if err != nil {
 		panic(err)
 	}
-	tree, err := os.MkdirTemp("", "pestle-crash-tree-")
+	// Beside the repository, in the test's own temporary dir: the helper is
+	// killed, so only the test's cleanup removes it.
+	tree, err := os.MkdirTemp(filepath.Dir(dir), "tree-")
 	if err != nil {
 		panic(err)
 	}
