@@ -24,12 +24,13 @@ func openRead(path string) (*os.File, error) {
 
 // rawFile is a file descriptor read with plain read(2) calls: without
 // os.File, opening, reading and closing a small file takes three system
-// calls.
+// calls. The open does not block, so a FIFO where a package is expected
+// reads as empty (a format error) instead of hanging the command.
 type rawFile struct{ fd int }
 
 func openRaw(path string) (rawFile, error) {
 	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		if err == nil {
 			return rawFile{fd}, nil
 		}

@@ -4,8 +4,9 @@ package index
 
 import (
 	"fmt"
-	"os"
 	"syscall"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // mapFile maps the index file at path read-only instead of reading it:
@@ -15,7 +16,7 @@ import (
 // shrinks while mapped faults on access: callers run with
 // debug.SetPanicOnFault and recover (see guardFault).
 func mapFile(path string) (data []byte, release func(), err error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -24,8 +25,8 @@ func mapFile(path string) (data []byte, release func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !st.Mode().IsRegular() || st.Size() > maxArchive || st.Size() == 0 {
-		// Not a regular file, empty or too large: the read path says why.
+	if st.Size() > maxArchive || st.Size() == 0 {
+		// Empty or too large: the read path says why.
 		data, err := readFile(path)
 		return data, func() {}, err
 	}

@@ -6,13 +6,13 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/pgzip"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -44,7 +44,7 @@ func ReadFile(path string, kr *keys.Keyring, allowUntrusted bool) (*Index, error
 
 // readFile reads a whole index file into one buffer of its size.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

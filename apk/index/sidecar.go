@@ -270,7 +270,7 @@ func (l *layout) all() []segment {
 
 // loadSidecar reads the sidecar of the index at path, bounded.
 func loadSidecar(path string, key []byte) (*layout, error) {
-	f, err := os.Open(sidecarPath(path))
+	f, err := fsutil.OpenRegular(sidecarPath(path))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // Package is one package to install: its metadata (normally the index
@@ -78,7 +79,7 @@ func installOne(root string, p Package, owners map[string]*record) (*record, err
 		}
 		return newRecord(info), nil
 	}
-	f, err := os.Open(p.Path)
+	f, err := fsutil.OpenRegular(p.Path)
 	if err != nil {
 		return nil, fmt.Errorf("install: %w", err)
 	}

@@ -184,7 +184,7 @@ func (f *fetcher) cachedGet(ctx context.Context, u, dir, name string, limit int6
 
 // useFile passes the file at path through use, checking its hash.
 func useFile(path, sum string, use func(io.Reader) error) error {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s vanished", errCorrupt, path)
 	}

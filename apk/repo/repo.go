@@ -12,6 +12,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // maxIndexSize bounds an index download (the index reader's own limit).
@@ -186,7 +187,7 @@ func (r *Repository) Fetch(ctx context.Context, pkg *apk.PackageInfo) (string, e
 
 // verifyFile verifies the package file at path; see verify.
 func verifyFile(path string, pkg *apk.PackageInfo) error {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return err
 	}
