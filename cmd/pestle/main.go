@@ -22,6 +22,7 @@ func main() {
 // cancelled, running sandboxes are killed and scratch files removed.
 // SIGHUP (the terminal went away) and SIGQUIT (Ctrl-\) included: left to
 // Go's defaults they would end the process on the spot, leaving debris.
+// A second signal does end it on the spot.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
 // commandContext returns the context the command of args runs under:
@@ -33,7 +34,15 @@ func commandContext(args []string) (context.Context, context.CancelFunc) {
 	if len(args) > 0 && (args[0] == "compile" || args[0] == "version") {
 		return context.WithCancel(context.Background())
 	}
-	return signal.NotifyContext(context.Background(), stopSignals...)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	// After the first signal the command winds down; a second one takes
+	// Go's default action and ends the process at once, for a command that
+	// is stuck in a system call and cannot see the cancellation.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 // run executes the command line args and returns the process's exit code:
