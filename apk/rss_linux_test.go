@@ -85,15 +85,23 @@ func TestWriteMemoryFlatWithSize(t *testing.T) {
 	if err := Write(io.Discard, sparseTree(t, 16<<20), &PackageInfo{Name: "warm", Version: "1-r0"}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// Each size is packed twice and the lower peak kept: on a loaded
+	// machine (or under -race) when the collector runs adds garbage to one
+	// run's peak, never takes away what the packing itself keeps.
 	peak := map[int64]int64{}
 	for _, size := range []int64{256 << 20, 1 << 30} {
 		dir := sparseTree(t, size)
-		peak[size] = peakRSSDuring(t, func() {
-			if err := Write(io.Discard, dir, &PackageInfo{Name: "big", Version: "1-r0"}, WriteOptions{}); err != nil {
-				t.Fatal(err)
+		for run := range 2 {
+			p := peakRSSDuring(t, func() {
+				if err := Write(io.Discard, dir, &PackageInfo{Name: "big", Version: "1-r0"}, WriteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			t.Logf("packing %d MiB, run %d: peak RSS +%d MiB", size>>20, run+1, p>>10)
+			if run == 0 || p < peak[size] {
+				peak[size] = p
 			}
-		})
-		t.Logf("packing %d MiB: peak RSS +%d MiB", size>>20, peak[size]>>10)
+		}
 	}
 	small, large := peak[256<<20], peak[1<<30]
 	if large > 64<<10 {
