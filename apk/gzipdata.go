@@ -109,6 +109,14 @@ func WarmUp() {
 	zw := smallGzips.Get().(*gzip.Writer)
 	defer smallGzips.Put(zw)
 	zw.Reset(io.Discard)
+	_, _ = zw.Write(WarmUpData())
+	_ = zw.Close()
+}
+
+// WarmUpData returns warmSize bytes that deflate cannot shrink (an
+// xorshift sequence, the same on every call): compressing them once
+// touches every page of a compressor's hash tables.
+func WarmUpData() []byte {
 	buf := make([]byte, warmSize)
 	x := uint64(0x9e3779b97f4a7c15)
 	for i := range buf {
@@ -117,6 +125,5 @@ func WarmUp() {
 		x ^= x << 17
 		buf[i] = byte(x)
 	}
-	_, _ = zw.Write(buf)
-	_ = zw.Close()
+	return buf
 }

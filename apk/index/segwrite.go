@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/pestle-dev/pestle/apk"
 )
 
 // The index member is one gzip member whose deflate stream is cut into
@@ -74,16 +75,8 @@ func putDeflater(fw *flate.Writer) {
 func WarmUp() {
 	fw := getDeflater()
 	defer putDeflater(fw)
-	buf := make([]byte, 96<<10)
-	x := uint64(0x9e3779b97f4a7c15)
-	for i := range buf {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		buf[i] = byte(x)
-	}
 	fw.Reset(io.Discard)
-	fw.Write(buf)
+	fw.Write(apk.WarmUpData())
 	fw.Close()
 }
 

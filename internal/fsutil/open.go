@@ -2,6 +2,7 @@ package fsutil
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -23,26 +24,25 @@ func OpenRegular(path string) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, kind(st.Mode()))
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, Kind(st.Mode()))
 	}
 	return f, nil
 }
 
-// kind names a file mode's type for an error message.
-func kind(m os.FileMode) string {
+// Kind names the type of a file that is not a regular one, with its
+// article, for error messages ("a named pipe (FIFO)").
+func Kind(m fs.FileMode) string {
 	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
 	case m.IsDir():
 		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeSymlink != 0:
-		return "a symbolic link"
 	}
-	return "an irregular file"
+	return "a special file"
 }

@@ -29,7 +29,7 @@ func TestOpenRegular(t *testing.T) {
 	f.Close()
 	// A FIFO with no writer: the open must return at once with an error,
 	// not wait for a writer (the test would hang).
-	for path, want := range map[string]string{fifo: "a named pipe", dir: "a directory", "/dev/null": "a character device"} {
+	for path, want := range map[string]string{fifo: "a named pipe", dir: "a directory", "/dev/null": "a device"} {
 		f, err := OpenRegular(path)
 		if err == nil {
 			f.Close()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // guestFileLimit bounds what the host reads of a file a step could have
@@ -29,7 +31,7 @@ func readUnder(root, rel string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("is a %s, not a regular file: refusing to read it (a build step replaced it)", kind(fi.Mode()))
+		return nil, fmt.Errorf("is %s, not a regular file: refusing to read it (a build step replaced it)", fsutil.Kind(fi.Mode()))
 	}
 	f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -47,23 +49,6 @@ func readUnder(root, rel string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("is larger than the limit of %d bytes: refusing to read it", limit)
 	}
 	return data, nil
-}
-
-// kind names a file type for an error message.
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m.IsDir():
-		return "directory"
-	}
-	return "special file"
 }
 
 // isWhiteout reports whether fi is an overlayfs whiteout (a 0:0 character
@@ -121,7 +106,7 @@ func checkOutputTree(workspace, name string) error {
 			return err
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("the workspace's %s is a %s, not a directory: a build step replaced it; refusing to pack through it", rel, kind(fi.Mode()))
+			return fmt.Errorf("the workspace's %s is %s, not a directory: a build step replaced it; refusing to pack through it", rel, fsutil.Kind(fi.Mode()))
 		}
 	}
 	return nil
