@@ -24,7 +24,7 @@ func OpenRegular(path string) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, Kind(st.Mode()))
+		return nil, fmt.Errorf("%s: is %s, not a regular file: refusing to read it", path, Kind(st.Mode()))
 	}
 	return f, nil
 }
