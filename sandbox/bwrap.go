@@ -357,6 +357,9 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	}
 	c.SysProcAttr = sysProcAttr(tty)
 	spec.Cgroup.enter(c.SysProcAttr)
+	// Not for the interactive shell, whose terminal job control wants
+	// bwrap's process group in pestle's namespace.
+	ownNS := !shell && ownPIDNS(c.SysProcAttr, b.geteuid() == 0)
 	if ns != nil {
 		ns.do(func() { err = c.Start() })
 	} else {
@@ -370,7 +373,7 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 	}
 	statusW.Close()
 	lifeR.Close()
-	st := readStatus(statusR)
+	st := readStatus(statusR, !ownNS)
 	defer st.close()
 	if tty >= 0 {
 		defer restoreForeground(tty)

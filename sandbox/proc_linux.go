@@ -35,6 +35,24 @@ func sysProcAttr(tty int) *syscall.SysProcAttr {
 	return a
 }
 
+// ownPIDNS puts bwrap, when pestle runs as root, at the head of a PID
+// namespace of its own, so that bwrap's death, however it comes, ends
+// every process it started. bwrap dies with pestle (--die-with-parent):
+// killed after asking for that and before releasing its child, it leaves
+// the child blocked for ever, holding the sandbox's mounts, where the
+// watcher (see lifeFD) cannot reach it, since the step never starts. As
+// init of the namespace, bwrap takes that child with it. An unprivileged
+// caller cannot make the namespace without a user namespace of its own,
+// and keeps the window. It reports whether the namespace is made; the
+// pids bwrap then reports are of that namespace, not the host's.
+func ownPIDNS(a *syscall.SysProcAttr, root bool) bool {
+	if !root {
+		return false
+	}
+	a.Cloneflags |= syscall.CLONE_NEWPID
+	return true
+}
+
 func pidfdOpen(pid int) (int, error) {
 	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
 	if errno != 0 {

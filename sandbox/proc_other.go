@@ -25,3 +25,6 @@ func closeFD(int) {}
 func isForegroundTTY(*os.File) bool { return false }
 
 func restoreForeground(int) {}
+
+// ownPIDNS makes no namespace here (see the Linux version).
+func ownPIDNS(*syscall.SysProcAttr, bool) bool { return false }

@@ -24,7 +24,10 @@ type status struct {
 	exited   bool
 }
 
-func readStatus(r *os.File) *status {
+// readStatus follows r. hostPIDs says whether the child-pid bwrap reports
+// is a pid of pestle's namespace; when bwrap heads a namespace of its own
+// (see ownPIDNS) it is not, and bwrap's own exit is the sandbox's end.
+func readStatus(r *os.File, hostPIDs bool) *status {
 	st := &status{done: make(chan struct{}), pidfd: -1}
 	go func() {
 		defer close(st.done)
@@ -40,7 +43,7 @@ func readStatus(r *os.File) *status {
 				return
 			}
 			st.mu.Lock()
-			if rec.ChildPID != nil && st.pid == 0 {
+			if rec.ChildPID != nil && st.pid == 0 && hostPIDs {
 				st.pid = *rec.ChildPID
 				if fd, err := pidfdOpen(st.pid); err == nil {
 					st.pidfd = fd
