@@ -7,8 +7,8 @@ import (
 	"sync"
 )
 
-// firstGCAt is how much memory a build uses before its first garbage
-// collection.
+// firstGCAt is how much memory a build or an index command uses before
+// its first garbage collection.
 const firstGCAt = 32 << 20
 
 var (

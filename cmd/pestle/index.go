@@ -32,6 +32,7 @@ mtimes (default 0).`,
   pestle index --merge -a x86_64 -o APKINDEX.tar.gz new-1.0-r0.apk`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			deferFirstGC() // an index of thousands of packages then never collects
 			opts := index.BuildOptions{
 				Output:      o.output,
 				Merge:       o.merge,
