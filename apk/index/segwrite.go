@@ -342,6 +342,18 @@ func marshalSegmented(text *mergedText, description string, mtime time.Time) ([]
 		}
 	}
 	ctext, segs := compressChunks(chunks)
+	parts, lay, err := finishMember(ctext, segs, description, mtime)
+	if err != nil {
+		return nil, nil, err
+	}
+	lay.noSidecar = text.recs == nil && len(chunks) == 1 && chunks[0].nrec == 0
+	return concat(parts), lay, nil
+}
+
+// finishMember compresses the header and final segments around the
+// compressed text segments and returns the member's pieces, in order,
+// with its layout.
+func finishMember(ctext [][]byte, segs []segment, description string, mtime time.Time) ([][]byte, *layout, error) {
 	lay := &layout{text: segs}
 	fw := getDeflater()
 	defer putDeflater(fw)
@@ -357,17 +369,11 @@ func marshalSegmented(text *mergedText, description string, mtime time.Time) ([]
 	lay.hdr, lay.final = hseg, fseg
 	all := append(append([]segment{hseg}, segs...), fseg)
 	parts := memberParts(hdr, ctext, final, gzipTrailer(all...))
-	n := 0
+	d := sha256.New()
 	for _, p := range parts {
-		n += len(p)
+		lay.size += int64(len(p))
+		d.Write(p)
 	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	lay.size = int64(len(out))
-	lay.sum = sha256.Sum256(out)
-	lay.noSidecar = text.recs == nil && len(chunks) == 1 && chunks[0].nrec == 0
-
-	return out, lay, nil
+	d.Sum(lay.sum[:0])
+	return parts, lay, nil
 }

@@ -95,11 +95,11 @@ func mergeFileTo(src, dst string, pkgs []*apk.PackageInfo, opts UpdateOptions, l
 		ix := &Index{Description: opts.Description}
 		ix.Merge(pkgs...)
 		log.Debug("creating index", "path", dst, "adding", len(pkgs))
-		unsigned, lay, err := marshalIndex(ix, opts.SourceDateEpoch)
+		parts, lay, err := marshalIndexParts(ix, opts.SourceDateEpoch)
 		if err != nil {
 			return 0, nil, err
 		}
-		return len(ix.Packages), lay, putParts(put, dst, [][]byte{unsigned}, &lay.sum, opts)
+		return len(ix.Packages), lay, putParts(put, dst, parts, &lay.sum, opts)
 	}
 	bad := func(err error) error {
 		return fmt.Errorf("existing index %s: %w (move it away to start a new index)", src, err)
@@ -230,11 +230,11 @@ func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) (*mergedT
 // temporary file in the same directory, which is synced and renamed over
 // path, and the directory is synced. A failure leaves path as it was.
 func WriteFile(path string, ix *Index, s *keys.Signer, sourceDateEpoch int64) error {
-	unsigned, lay, err := marshalIndex(ix, sourceDateEpoch)
+	parts, lay, err := marshalIndexParts(ix, sourceDateEpoch)
 	if err != nil {
 		return err
 	}
-	if err := putParts(writeAtomic, path, [][]byte{unsigned}, &lay.sum, UpdateOptions{Signer: s, SourceDateEpoch: sourceDateEpoch}); err != nil {
+	if err := putParts(writeAtomic, path, parts, &lay.sum, UpdateOptions{Signer: s, SourceDateEpoch: sourceDateEpoch}); err != nil {
 		return err
 	}
 	return storeSidecar(path, lay, sidecarKey(s))

@@ -47,15 +47,19 @@ func Marshal(ix *Index, sourceDateEpoch int64) ([]byte, error) {
 
 // marshalIndex is Marshal, also returning the member's segment layout.
 func marshalIndex(ix *Index, sourceDateEpoch int64) ([]byte, *layout, error) {
+	parts, lay, err := marshalIndexParts(ix, sourceDateEpoch)
+	if err != nil {
+		return nil, nil, err
+	}
+	return concat(parts), lay, nil
+}
+
+// marshalIndexParts is marshalIndex returning the member as pieces.
+func marshalIndexParts(ix *Index, sourceDateEpoch int64) ([][]byte, *layout, error) {
 	if sourceDateEpoch < 0 {
 		return nil, nil, fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
 	}
-	var text bytes.Buffer
-	text.Grow(len(ix.Packages)*448 + 4096)
-	if err := ix.WriteText(&text); err != nil {
-		return nil, nil, err
-	}
-	return marshalMerged(&mergedText{whole: text.Bytes()}, ix.Description, sourceDateEpoch)
+	return marshalPackages(sorted(ix.Packages), ix.Description, time.Unix(sourceDateEpoch, 0))
 }
 
 // marshalText packs APKINDEX text and a description into the unsigned
