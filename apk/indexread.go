@@ -43,6 +43,7 @@ type IndexReader struct {
 	sha1  hash.Hash
 	sha2  hash.Hash
 	sum   [sha256.Size]byte
+	info  infoParser
 	stats IndexReaderStats
 }
 
@@ -133,13 +134,14 @@ func (ir *IndexReader) parse(data []byte, more io.Reader) (info *PackageInfo, ok
 	if !ok {
 		return nil, false
 	}
-	info, err := ParsePKGINFO(pkginfo)
-	if err != nil || len(info.DataHash) != 64 || !isHex(info.DataHash) {
+	info, ok = ir.info.parse(pkginfo)
+	if !ok || len(info.DataHash) != 64 || !isHex(info.DataHash) {
 		return nil, false
 	}
 	ir.sha1.Reset()
 	ir.sha1.Write(control)
-	info.Checksum = ir.sha1.Sum(make([]byte, 0, sha1.Size))
+	var sum [sha1.Size]byte
+	info.Checksum = ir.info.checksum(ir.sha1.Sum(sum[:0]))
 	if info.FileSize, ok = ir.hashData(data, next, more); !ok {
 		return nil, false
 	}

@@ -43,7 +43,8 @@ func parseLines(data []byte) (*PackageInfo, error) {
 	return p, nil
 }
 
-// samePKGINFO fails unless ParsePKGINFO and parseLines agree on data.
+// samePKGINFO fails unless ParsePKGINFO, parseLines and the IndexReader's
+// parser agree on data.
 func samePKGINFO(t *testing.T, data []byte) *PackageInfo {
 	t.Helper()
 	got, err := ParsePKGINFO(data)
@@ -51,8 +52,16 @@ func samePKGINFO(t *testing.T, data []byte) *PackageInfo {
 	if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("ParsePKGINFO = %+v, %v; line by line: %+v, %v", got, err, want, wantErr)
 	}
+	// The IndexReader's parser (its slabs reused across calls) must give
+	// the same record, and fail exactly where ParsePKGINFO fails.
+	fast, ok := sharedInfoParser.parse(bytes.Clone(data))
+	if ok != (err == nil) || ok && !reflect.DeepEqual(fast, got) {
+		t.Fatalf("infoParser = %+v, %v; ParsePKGINFO: %+v, %v", fast, ok, got, err)
+	}
 	return got
 }
+
+var sharedInfoParser infoParser
 
 func TestParsePKGINFO(t *testing.T) {
 	long := strings.Repeat("x", maxPKGINFOLine-len("pkgdesc = ")-1)
@@ -73,6 +82,11 @@ func TestParsePKGINFO(t *testing.T) {
 			want: &PackageInfo{Name: "a", Version: "1-r0", Description: long}},
 		{name: "longest last line", text: "pkgname = a\npkgver = 1-r0\npkgdesc = " + long,
 			want: &PackageInfo{Name: "a", Version: "1-r0", Description: long}},
+		{name: "bad number before a good one", text: "pkgname = a\npkgver = 1-r0\nsize = x\nsize = 5\n", err: "bad number"},
+		{name: "numbers as strconv reads them", text: "pkgname = a\npkgver = 1-r0\nsize = 007\nbuilddate = +5\nprovider_priority = 18446744073709551615\nreplaces_priority = 1\n",
+			want: &PackageInfo{Name: "a", Version: "1-r0", Size: 7, BuildDate: 5, ProviderPriority: 18446744073709551615, ReplacesPriority: 1}},
+		{name: "lists split at any space", text: "pkgname = a\npkgver = 1-r0\ndepend = b\u00a0c\td \ntriggers =  \nreplaces = r\ninstall_if = x y\n",
+			want: &PackageInfo{Name: "a", Version: "1-r0", Depends: []string{"b", "c", "d"}, Replaces: []string{"r"}, InstallIf: []string{"x", "y"}}},
 		{name: "line too long", text: "pkgname = a\npkgver = 1-r0\npkgdesc = " + long + "x\n", err: "token too long"},
 		{name: "last line too long", text: "pkgname = a\npkgver = 1-r0\npkgdesc = " + long + "x", err: "token too long"},
 		{name: "bad number names the line", text: "pkgname = a\npkgver = 1-r0\n\nsize = -1\n", err: ".PKGINFO line 4: size: bad number \"-1\""},
