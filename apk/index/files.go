@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -103,14 +105,48 @@ func Build(files []string, opts BuildOptions) (*BuildResult, error) {
 		res.Added, res.Total = keep, total
 		return res, nil
 	}
-	ix := &Index{Description: opts.Description}
-	ix.Merge(keep...)
-	if err := WriteFile(opts.Output, ix, opts.Signer, opts.SourceDateEpoch); err != nil {
+	pkgs := sortedUnique(keep)
+	if err := writeSorted(opts.Output, pkgs, opts.Description, opts.Signer, opts.SourceDateEpoch); err != nil {
 		return nil, err
 	}
 	res.Added = keep
-	res.Total = len(ix.Packages)
+	res.Total = len(pkgs)
 	return res, nil
+}
+
+// sortedUnique returns the records of (&Index{}).Merge(pkgs...) in index
+// order: of several packages with the same name and version, the last
+// given. Sorting first puts them side by side (they compare equal but
+// for arch and checksum), so no map of every record is needed.
+func sortedUnique(pkgs []*apk.PackageInfo) []*apk.PackageInfo {
+	type at struct {
+		p *apk.PackageInfo
+		i int
+	}
+	all := make([]at, 0, len(pkgs))
+	for i, p := range pkgs {
+		if p != nil {
+			all = append(all, at{p, i})
+		}
+	}
+	slices.SortFunc(all, func(a, b at) int {
+		if c := comparePackages(a.p, b.p); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	out := make([]*apk.PackageInfo, 0, len(all))
+	last := -1 // the argument index of out's last record
+	for _, a := range all {
+		if n := len(out); n > 0 && out[n-1].Name == a.p.Name && out[n-1].Version == a.p.Version {
+			if a.i > last {
+				out[n-1], last = a.p, a.i
+			}
+			continue
+		}
+		out, last = append(out, a.p), a.i
+	}
+	return out
 }
 
 // ReadPackages reads the index records (with C: and S:) of .apk files,

@@ -2,9 +2,13 @@ package index
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pestle-dev/pestle/apk"
 )
 
 // TestMarshalPackagesMatchesText checks that rendering records segment by
@@ -50,5 +54,29 @@ func TestMarshalPackagesRefuses(t *testing.T) {
 	werr := ix.WriteText(&bytes.Buffer{})
 	if err == nil || werr == nil || err.Error() != werr.Error() {
 		t.Fatalf("error %v, want %v", err, werr)
+	}
+}
+
+// TestSortedUnique checks the records Build writes against Index.Merge
+// followed by WriteText's order, on records that share names and
+// versions in every way (same arch or not, given in any order).
+func TestSortedUnique(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for round := range 50 {
+		var pkgs []*apk.PackageInfo
+		for range rng.IntN(40) {
+			p := randomPackage(rng)
+			p.Version = []string{"1", "1.0", "2", "01"}[rng.IntN(4)]
+			pkgs = append(pkgs, p)
+		}
+		if round%5 == 0 && len(pkgs) > 0 {
+			pkgs = append(pkgs, nil, pkgs[0])
+		}
+		ix := &Index{}
+		ix.Merge(pkgs...)
+		want := sorted(ix.Packages)
+		if got := sortedUnique(pkgs); !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d records, want %d (the same pointers, in order)", round, len(got), len(want))
+		}
 	}
 }

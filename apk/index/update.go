@@ -230,7 +230,15 @@ func mergeText(text string, pkgs []*apk.PackageInfo, log *slog.Logger) (*mergedT
 // temporary file in the same directory, which is synced and renamed over
 // path, and the directory is synced. A failure leaves path as it was.
 func WriteFile(path string, ix *Index, s *keys.Signer, sourceDateEpoch int64) error {
-	parts, lay, err := marshalIndexParts(ix, sourceDateEpoch)
+	return writeSorted(path, sorted(ix.Packages), ix.Description, s, sourceDateEpoch)
+}
+
+// writeSorted is WriteFile over records already in index order.
+func writeSorted(path string, pkgs []*apk.PackageInfo, description string, s *keys.Signer, sourceDateEpoch int64) error {
+	if sourceDateEpoch < 0 {
+		return fmt.Errorf("index mtime %d is negative: SOURCE_DATE_EPOCH must be seconds since 1970", sourceDateEpoch)
+	}
+	parts, lay, err := marshalPackages(pkgs, description, time.Unix(sourceDateEpoch, 0))
 	if err != nil {
 		return err
 	}
@@ -254,17 +262,21 @@ func putParts(put func(string, ...[]byte) error, path string, parts [][]byte, su
 	return put(path, append([][]byte{sig}, parts...)...)
 }
 
-// writeAtomic replaces path with the concatenation of parts.
+// writeAtomic replaces path with the concatenation of parts. The parts
+// are large (segments of tens of kilobytes) but for a few, so they go to
+// the file as they are: a buffer would only add its own fresh pages.
 func writeAtomic(path string, parts ...[]byte) error {
-	err := fsutil.Write(path, 0o644, func(w io.Writer) error {
-		for _, p := range parts {
-			if _, err := w.Write(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	f, err := fsutil.Create(path)
 	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer f.Abort()
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if err := f.Commit(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
