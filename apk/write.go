@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +36,9 @@ type WriteOptions struct {
 }
 
 // Scripts apk-tools runs, the only script names Write accepts.
-var scriptNames = map[string]bool{
-	".pre-install": true, ".post-install": true, ".pre-upgrade": true, ".post-upgrade": true,
-	".pre-deinstall": true, ".post-deinstall": true, ".trigger": true,
+var scriptNames = [...]string{
+	".pre-install", ".post-install", ".pre-upgrade", ".post-upgrade",
+	".pre-deinstall", ".post-deinstall", ".trigger",
 }
 
 // maxTarTime is the largest mtime an octal ustar field holds.
@@ -142,13 +143,13 @@ func checkWrite(info *PackageInfo, opts *WriteOptions) error {
 		}
 	}
 	for name := range opts.Scripts {
-		if !scriptNames[name] {
+		if !slices.Contains(scriptNames[:], name) {
 			return bad("unknown script %q: use .pre-install, .post-install, .pre-upgrade, .post-upgrade, .pre-deinstall, .post-deinstall or .trigger", name)
 		}
 	}
 	for name := range opts.ExtraControl {
 		if !strings.HasPrefix(name, ".") || strings.Contains(name, "/") || name == ".PKGINFO" ||
-			scriptNames[name] || strings.HasPrefix(name, signPrefix) {
+			slices.Contains(scriptNames[:], name) || strings.HasPrefix(name, signPrefix) {
 			return bad("invalid extra control file %q: a name starting with \".\", without \"/\", other than .PKGINFO, the scripts and .SIGN.*", name)
 		}
 	}

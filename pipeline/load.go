@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,10 +45,12 @@ func Parse(data []byte, file string) (*Recipe, error) {
 	return r, nil
 }
 
-// validCaps are the file capabilities setcap may grant.
-var validCaps = map[string]bool{
-	"cap_net_bind_service": true, "cap_net_admin": true, "cap_net_raw": true,
-	"cap_ipc_lock": true, "cap_sys_admin": true,
+// validCaps are the file capabilities setcap may grant. Small tables in
+// this package are arrays or switches: a map literal is built by code at
+// every start-up of pestle.
+var validCaps = [...]string{
+	"cap_net_bind_service", "cap_net_admin", "cap_net_raw",
+	"cap_ipc_lock", "cap_sys_admin",
 }
 
 // validate checks what can be checked before substitution.
@@ -149,7 +152,7 @@ func validateSetCap(e *errs, caps []SetCap, where string) {
 		w := fmt.Sprintf("%s[%d]", where, i)
 		for add := range c.Add {
 			for _, one := range strings.Split(add, ",") {
-				if !validCaps[one] {
+				if !slices.Contains(validCaps[:], one) {
 					e.at(c.At.Key("add"), "known capabilities: cap_ipc_lock, cap_net_admin, cap_net_bind_service, cap_net_raw, cap_sys_admin", "%s: unknown capability %q for %q", w, one, c.Path)
 				}
 			}
@@ -176,7 +179,7 @@ func validateCPE(e *errs, c CPE) {
 	}
 }
 
-var validBackoff = map[string]bool{"": true, "constant": true, "linear": true, "exponential": true}
+var validBackoff = [...]string{"", "constant", "linear", "exponential"}
 
 // validateSteps checks the shape rules of steps (recursively).
 func validateSteps(e *errs, steps []StepSpec, where string) {
@@ -198,7 +201,7 @@ func validateSteps(e *errs, steps []StepSpec, where string) {
 			if s.Retry.Attempts < 1 {
 				e.at(s.At.Key("retry"), "", "%s.retry.attempts must be at least 1", w)
 			}
-			if !validBackoff[s.Retry.Backoff] {
+			if !slices.Contains(validBackoff[:], s.Retry.Backoff) {
 				e.at(s.At.Key("retry"), "use constant, linear or exponential", "%s.retry.backoff %q is unknown", w, s.Retry.Backoff)
 			}
 			for _, d := range []string{s.Retry.InitialDelay, s.Retry.MaxDelay} {

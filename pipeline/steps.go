@@ -9,8 +9,9 @@ import (
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
-// hostSteps are the uses: pipelines pestle carries out on the host.
-var hostSteps = map[string]bool{"fetch": true, "git-checkout": true}
+// hostStep reports whether pestle carries out the uses: pipeline on the
+// host.
+func hostStep(uses string) bool { return uses == "fetch" || uses == "git-checkout" }
 
 // maxUsesDepth bounds uses: nesting (a pipeline using itself).
 const maxUsesDepth = 16
@@ -33,8 +34,18 @@ func (c *compiler) root(sc *Scope, where string) stepCtx {
 	return stepCtx{scope: sc, file: c.r.File, where: where}
 }
 
-// shaLengths are the exact hex lengths of checksum inputs.
-var shaLengths = map[string]int{"expected-sha256": 64, "expected-sha512": 128, "expected-commit": 40}
+// shaLength returns the exact hex length of a checksum input, or 0.
+func shaLength(input string) int {
+	switch input {
+	case "expected-sha256":
+		return 64
+	case "expected-sha512":
+		return 128
+	case "expected-commit":
+		return 40
+	}
+	return 0
+}
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -144,7 +155,7 @@ func (c *compiler) step(s *StepSpec, ctx stepCtx, where string, live bool, out *
 	}
 	// Host steps (fetch, git-checkout) run in pestle itself: the tools
 	// their definitions need (wget, git) are not installed in the guest.
-	if ok && (def == nil || !hostSteps[uses]) {
+	if ok && (def == nil || !hostStep(uses)) {
 		*needs = append(*needs, stepNeeds...)
 	}
 	if wd != "" {
@@ -170,7 +181,7 @@ func (c *compiler) step(s *StepSpec, ctx stepCtx, where string, live bool, out *
 		stepUses = uses
 	}
 	base := Step{Name: name, Uses: stepUses, WorkingDirectory: absWD, Env: env, If: cond, Label: s.Label, Retry: s.Retry, Line: line}
-	host := def != nil && hostSteps[uses]
+	host := def != nil && hostStep(uses)
 	emit := out != nil && ok
 	if host {
 		st := base
@@ -258,7 +269,7 @@ func (c *compiler) inputs(s *StepSpec, def *definition, ctx stepCtx, sc *Scope, 
 		if declared[k].Required && v == "" {
 			c.fail(ctx.file, s.At.Key("uses"), fmt.Sprintf("add %s: under with:", k), "%s: pipeline %q needs input %q", where, s.Uses, k)
 		}
-		if n, ok := shaLengths[k]; ok && v != "" && (len(v) != n || !isHex(v)) {
+		if n := shaLength(k); n > 0 && v != "" && (len(v) != n || !isHex(v)) {
 			pos := s.At.Key("uses")
 			if p, ok := s.WithPos[k]; ok {
 				pos = p

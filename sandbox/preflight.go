@@ -13,39 +13,78 @@ import (
 
 const defaultProc = "/proc"
 
-// goArch maps Go architecture names to apk ones.
-var goArch = map[string]string{
-	"amd64": "x86_64", "arm64": "aarch64", "386": "x86", "arm": "armv7",
-	"ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64", "loong64": "loongarch64",
+// The tables below are switch statements rather than map literals: a map
+// literal is built by code at start-up, which every pestle process (a
+// compile, a version) would pay for.
+
+// apkArchOfGo returns the apk name of a Go architecture, or "".
+func apkArchOfGo(goarch string) string {
+	switch goarch {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	case "386":
+		return "x86"
+	case "arm":
+		return "armv7"
+	case "ppc64le", "s390x", "riscv64":
+		return goarch
+	case "loong64":
+		return "loongarch64"
+	}
+	return ""
 }
 
-// archAliases maps every accepted spelling to the apk architecture name.
-var archAliases = map[string]string{
-	"x86_64": "x86_64", "amd64": "x86_64",
-	"aarch64": "aarch64", "arm64": "aarch64",
-	"x86": "x86", "386": "x86", "i386": "x86", "i686": "x86",
-	"armv7": "armv7", "armhf": "armhf", "arm": "armv7",
-	"ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
-	"loongarch64": "loongarch64", "loong64": "loongarch64",
+// archAlias returns the apk architecture name of every accepted spelling
+// (lower case), or "".
+func archAlias(arch string) string {
+	switch arch {
+	case "x86_64", "amd64":
+		return "x86_64"
+	case "aarch64", "arm64":
+		return "aarch64"
+	case "x86", "386", "i386", "i686":
+		return "x86"
+	case "armv7", "arm":
+		return "armv7"
+	case "armhf", "ppc64le", "s390x", "riscv64":
+		return arch
+	case "loongarch64", "loong64":
+		return "loongarch64"
+	}
+	return ""
 }
 
-// qemuName is the binfmt_misc entry (qemu-user naming) that runs an arch.
-var qemuName = map[string]string{
-	"x86_64": "qemu-x86_64", "aarch64": "qemu-aarch64", "x86": "qemu-i386",
-	"armv7": "qemu-arm", "armhf": "qemu-arm", "ppc64le": "qemu-ppc64le",
-	"s390x": "qemu-s390x", "riscv64": "qemu-riscv64", "loongarch64": "qemu-loongarch64",
+// qemuName returns the binfmt_misc entry (qemu-user naming) that runs an
+// arch, or "".
+func qemuName(arch string) string {
+	switch arch {
+	case "x86_64", "aarch64", "ppc64le", "s390x", "riscv64", "loongarch64":
+		return "qemu-" + arch
+	case "x86":
+		return "qemu-i386"
+	case "armv7", "armhf":
+		return "qemu-arm"
+	}
+	return ""
 }
 
 // nativeAlso lists the archs a host CPU runs besides its own (32-bit
 // compatibility modes).
-var nativeAlso = map[string][]string{
-	"x86_64":  {"x86"},
-	"aarch64": {"armv7", "armhf"},
+func nativeAlso(host string) []string {
+	switch host {
+	case "x86_64":
+		return []string{"x86"}
+	case "aarch64":
+		return []string{"armv7", "armhf"}
+	}
+	return nil
 }
 
 // HostArch returns the apk name of the architecture pestle runs on.
 func HostArch() string {
-	if a, ok := goArch[runtime.GOARCH]; ok {
+	if a := apkArchOfGo(runtime.GOARCH); a != "" {
 		return a
 	}
 	return runtime.GOARCH
@@ -54,7 +93,7 @@ func HostArch() string {
 // CanonicalArch returns the apk name of an architecture given as an apk or
 // Go name ("amd64" → "x86_64"), or "" when it is unknown.
 func CanonicalArch(arch string) string {
-	return archAliases[strings.ToLower(arch)]
+	return archAlias(strings.ToLower(arch))
 }
 
 // Preflight checks this host with the default bwrap; see (*Bwrap).Preflight.
@@ -176,12 +215,12 @@ func (b *Bwrap) checkArch(arch string) error {
 	if want == host {
 		return nil
 	}
-	for _, a := range nativeAlso[host] {
+	for _, a := range nativeAlso(host) {
 		if a == want {
 			return nil
 		}
 	}
-	qemu := qemuName[want]
+	qemu := qemuName(want)
 	dir := filepath.Join(b.procDir, "sys", "fs", "binfmt_misc")
 	data, err := os.ReadFile(filepath.Join(dir, qemu))
 	install := fmt.Sprintf("register %s with binfmt_misc and the F flag: apt-get install qemu-user-static (Debian, Ubuntu) | dnf install qemu-user-static (Fedora) | docker run --privileged --rm tonistiigi/binfmt --install %s", qemu, want)

@@ -43,8 +43,9 @@ type sysNum struct {
 
 // seccompArch is what the filter needs to know of an arch.
 type seccompArch struct {
-	audit uint32 // AUDIT_ARCH_* the kernel reports for native calls
-	x32   bool   // refuse numbers with the x32 ABI bit (x86_64)
+	goarch string // GOARCH of the table
+	audit  uint32 // AUDIT_ARCH_* the kernel reports for native calls
+	x32    bool   // refuse numbers with the x32 ABI bit (x86_64)
 	// deny are the calls that fail with EPERM. They reach the kernel's
 	// global state (mounts, modules, keys, swap, clock of the machine,
 	// raw I/O, the kernel log) or other processes' memory; the
@@ -63,12 +64,14 @@ type seccompArch struct {
 	noSys []sysNum
 }
 
-// seccompArches are the arches pestle filters for, by GOARCH. The numbers
-// are checked against golang.org/x/sys/unix by the per-arch tests.
-var seccompArches = map[string]seccompArch{
-	"amd64": {
-		audit: 0xc000003e, // AUDIT_ARCH_X86_64
-		x32:   true,
+// seccompArches are the arches pestle filters for. The numbers are checked
+// against golang.org/x/sys/unix by the per-arch tests. A slice of constant
+// data, unlike a map, costs nothing at start-up.
+var seccompArches = []seccompArch{
+	{
+		goarch: "amd64",
+		audit:  0xc000003e, // AUDIT_ARCH_X86_64
+		x32:    true,
 		deny: []sysNum{
 			{"syslog", 103}, {"vhangup", 153}, {"pivot_root", 155}, {"acct", 163},
 			{"mount", 165}, {"umount2", 166}, {"swapon", 167}, {"swapoff", 168},
@@ -84,8 +87,9 @@ var seccompArches = map[string]seccompArch{
 		cloneUser: []sysNum{{"clone", 56}, {"unshare", 272}},
 		noSys:     []sysNum{{"clone3", 435}},
 	},
-	"arm64": {
-		audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
+	{
+		goarch: "arm64",
+		audit:  0xc00000b7, // AUDIT_ARCH_AARCH64
 		deny: []sysNum{
 			{"lookup_dcookie", 18}, {"umount2", 39}, {"mount", 40}, {"pivot_root", 41},
 			{"vhangup", 58}, {"quotactl", 60}, {"acct", 89}, {"kexec_load", 104},
@@ -102,6 +106,16 @@ var seccompArches = map[string]seccompArch{
 	},
 }
 
+// seccompTable returns the table of goarch.
+func seccompTable(goarch string) (seccompArch, bool) {
+	for _, a := range seccompArches {
+		if a.goarch == goarch {
+			return a, true
+		}
+	}
+	return seccompArch{}, false
+}
+
 // sockFilter is one BPF instruction (struct sock_filter).
 type sockFilter struct {
 	code   uint16
@@ -115,7 +129,7 @@ type sockFilter struct {
 // calls above fail as documented; everything else is allowed. It returns
 // false for an arch without a table.
 func seccompProgram(goarch string, allowPtrace bool) ([]byte, bool) {
-	a, ok := seccompArches[goarch]
+	a, ok := seccompTable(goarch)
 	if !ok {
 		return nil, false
 	}

@@ -79,7 +79,7 @@ const (
 // under one seccomp filter.
 func checkSeccomp(t *testing.T, b *Bwrap) {
 	t.Helper()
-	if _, ok := seccompArches[runtime.GOARCH]; !ok {
+	if _, ok := seccompTable(runtime.GOARCH); !ok {
 		fixture.Need(t, "a seccomp filter for "+runtime.GOARCH, errors.New("pestle has none for this architecture"))
 	}
 	if got := mustRun(t, b, Command{Script: "seccompprobe " + probeCalls}); got != probeWant {
@@ -94,7 +94,7 @@ func checkSeccomp(t *testing.T, b *Bwrap) {
 // TestSeccompPtraceCapability: a recipe that adds CAP_SYS_PTRACE gets
 // ptrace and process_vm_* back, and nothing else of the filter.
 func TestSeccompPtraceCapability(t *testing.T) {
-	if _, ok := seccompArches[runtime.GOARCH]; !ok {
+	if _, ok := seccompTable(runtime.GOARCH); !ok {
 		fixture.Need(t, "a seccomp filter for "+runtime.GOARCH, errors.New("pestle has none for this architecture"))
 	}
 	b, _ := started(t, func(s *Spec) {

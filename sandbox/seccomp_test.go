@@ -173,7 +173,8 @@ func TestSeccompDecisions(t *testing.T) {
 // TestSeccompEveryListedCall runs each call of each table through the
 // program: all of them are refused with their documented errno.
 func TestSeccompEveryListedCall(t *testing.T) {
-	for name, a := range seccompArches {
+	for _, a := range seccompArches {
+		name := a.goarch
 		prog, _ := seccompProgram(name, false)
 		check := func(list []sysNum, want uint32) {
 			for _, s := range list {

@@ -43,7 +43,10 @@ const (
 	bitFuzzy
 )
 
-var opByMask = map[int]Op{
+// opByMask gives the operator of each mask; Any marks a mask that is no
+// operator. (An array, not a map literal, which is built by code at every
+// start-up.)
+var opByMask = [bitFuzzy << 1]Op{
 	bitLess:                          LT,
 	bitLess | bitEqual:               LE,
 	bitEqual:                         EQ,
@@ -133,8 +136,8 @@ func ParseDependency(s string) (Dependency, error) {
 		}
 		j++
 	}
-	op, ok := opByMask[mask]
-	if !ok {
+	op := opByMask[mask]
+	if op == Any {
 		return bad(end, "unsupported operator %q; use one of <, <=, =, >=, >, ~, <~, >~, ><", s[end:j])
 	}
 	d.Op = op

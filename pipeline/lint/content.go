@@ -30,24 +30,32 @@ func checkStrip(t *tree) ([]Finding, error) {
 	return out, t.ctx.Err()
 }
 
-// machineNames names ELF machines the way package architectures do.
-var machineNames = map[elf.Machine]string{
-	elf.EM_X86_64:    "x86_64",
-	elf.EM_AARCH64:   "aarch64",
-	elf.EM_386:       "x86",
-	elf.EM_ARM:       "arm",
-	elf.EM_PPC:       "ppc",
-	elf.EM_PPC64:     "ppc64",
-	elf.EM_S390:      "s390x",
-	elf.EM_MIPS:      "mips",
-	elf.EM_RISCV:     "riscv64",
-	elf.EM_LOONGARCH: "loongarch64",
-	elf.EM_SPARCV9:   "sparc64",
-}
-
+// machineName names an ELF machine the way package architectures do (a
+// switch: a map literal would be built at every start-up).
 func machineName(m elf.Machine) string {
-	if n, ok := machineNames[m]; ok {
-		return n
+	switch m {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	case elf.EM_386:
+		return "x86"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_PPC:
+		return "ppc"
+	case elf.EM_PPC64:
+		return "ppc64"
+	case elf.EM_S390:
+		return "s390x"
+	case elf.EM_MIPS:
+		return "mips"
+	case elf.EM_RISCV:
+		return "riscv64"
+	case elf.EM_LOONGARCH:
+		return "loongarch64"
+	case elf.EM_SPARCV9:
+		return "sparc64"
 	}
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
 }

@@ -173,10 +173,10 @@ func checkDylib(t *tree) ([]Finding, error) {
 	return t.matching("macOS library (.dylib)", func(e *entry) bool { return path.Ext(e.path) == ".dylib" }), nil
 }
 
-var cudaDriverLib = lazyRegexp(`^usr/lib/lib(cuda|nvidia-ml)\.so(\.[0-9]+)*$`)
+var cudaDriverLib = &lazyRegexp{expr: `^usr/lib/lib(cuda|nvidia-ml)\.so(\.[0-9]+)*$`}
 
 func checkCUDA(t *tree) ([]Finding, error) {
-	return t.matching("CUDA driver library, which the host's driver provides", func(e *entry) bool { return cudaDriverLib().MatchString(e.path) }), nil
+	return t.matching("CUDA driver library, which the host's driver provides", func(e *entry) bool { return cudaDriverLib.get().MatchString(e.path) }), nil
 }
 
 // docName reports whether a path looks like documentation: README-like
@@ -291,7 +291,7 @@ func checkSBOM(t *tree) ([]Finding, error) {
 	return out, nil
 }
 
-var pkgconfDir = lazyRegexp(`^usr/(lib|share)/pkgconfig/`)
+var pkgconfDir = &lazyRegexp{expr: `^usr/(lib|share)/pkgconfig/`}
 
 func hasTest(t *tree, uses ...string) bool {
 	for _, u := range t.opts.Tests {
@@ -306,16 +306,16 @@ func checkPkgconf(t *tree) ([]Finding, error) {
 	if hasTest(t, "test/pkgconf") {
 		return nil, nil
 	}
-	return t.matching("pkg-config file, but no test of the package uses test/pkgconf", func(e *entry) bool { return pkgconfDir().MatchString(e.path) }), nil
+	return t.matching("pkg-config file, but no test of the package uses test/pkgconf", func(e *entry) bool { return pkgconfDir.get().MatchString(e.path) }), nil
 }
 
-var sharedObject = lazyRegexp(`\.so(?:\.[0-9]+)*$`)
+var sharedObject = &lazyRegexp{expr: `\.so(?:\.[0-9]+)*$`}
 
 func checkLddcheck(t *tree) ([]Finding, error) {
 	if hasTest(t, "test/ldd-check", "test/tw/ldd-check") {
 		return nil, nil
 	}
-	return t.matching("shared object, but no test of the package uses test/ldd-check", func(e *entry) bool { return sharedObject().MatchString(e.path) }), nil
+	return t.matching("shared object, but no test of the package uses test/ldd-check", func(e *entry) bool { return sharedObject.get().MatchString(e.path) }), nil
 }
 
 func checkEmpty(t *tree) ([]Finding, error) {
@@ -391,7 +391,17 @@ type archWord struct {
 // archWords are the spellings that make a name refer to one of
 // otherArchNames, built on first use: as a directory (arch, arch-…, arch_…) and
 // inside a file name (-arch-, _arch., …, or ending in .arch).
-var archWords = sync.OnceValue(func() (out []archWord) {
+var (
+	archWordsOnce sync.Once
+	archWordList  []archWord
+)
+
+func archWords() []archWord {
+	archWordsOnce.Do(func() { archWordList = makeArchWords() })
+	return archWordList
+}
+
+func makeArchWords() (out []archWord) {
 	for _, a := range otherArchNames {
 		w := archWord{arch: a, dirPrefixes: []string{a + "-", a + "_"}}
 		for _, sep := range []string{"-", "_", "."} {
@@ -401,7 +411,7 @@ var archWords = sync.OnceValue(func() (out []archWord) {
 		out = append(out, w)
 	}
 	return out
-})
+}
 
 func archInDirs(dir string) string {
 	if dir == "." {
@@ -436,8 +446,17 @@ func archInName(base string) string {
 	return ""
 }
 
-// lazyRegexp compiles expr on first use rather than when the package is
-// initialised, which every pestle process would pay for.
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+// lazyRegexp is a regular expression compiled on first use rather than
+// when the package is initialised, which every pestle process would pay
+// for. A package-level &lazyRegexp{expr: …} is constant data: it runs no
+// code at start-up (a sync.OnceValue would).
+type lazyRegexp struct {
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func (l *lazyRegexp) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.expr) })
+	return l.re
 }

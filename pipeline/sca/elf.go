@@ -19,18 +19,19 @@ func isELF(head []byte) bool { return bytes.HasPrefix(head, []byte(elf.ELFMAG)) 
 
 // hostLibs are NVIDIA driver libraries that the container host injects:
 // no package may provide them and a dependency on them cannot be met.
-var hostLibs = map[string]bool{
-	"libEGL_nvidia.so.1": true, "libGLESv1_CM_nvidia.so.1": true, "libGLESv2_nvidia.so.1": true,
-	"libGLX_nvidia.so.1": true, "libcuda.so.1": true, "libcudadebugger.so.1": true,
-	"libnvcuvid.so.1": true, "libnvidia-allocator.so.1": true, "libnvidia-cfg.so.1": true,
-	"libnvidia-eglcore.so.1": true, "libnvidia-encode.so.1": true, "libnvidia-fbc.so.1": true,
-	"libnvidia-glcore.so.1": true, "libnvidia-glsi.so.1": true, "libnvidia-glvkspirv.so.1": true,
-	"libnvidia-gpucomp.so.1": true, "libnvidia-ml.so.1": true, "libnvidia-ngx.so.1": true,
-	"libnvidia-nvvm.so.1": true, "libnvidia-opencl.so.1": true, "libnvidia-opticalflow.so.1": true,
-	"libnvidia-pkcs11-openssl3.so.1": true, "libnvidia-pkcs11.so.1": true,
-	"libnvidia-ptxjitcompiler.so.1": true, "libnvidia-rtcore.so.1": true, "libnvidia-tls.so.1": true,
-	"libnvoptix.so.1": true,
+var hostLibs = [...]string{
+	"libEGL_nvidia.so.1", "libGLESv1_CM_nvidia.so.1", "libGLESv2_nvidia.so.1", "libGLX_nvidia.so.1",
+	"libcuda.so.1", "libcudadebugger.so.1", "libnvcuvid.so.1", "libnvidia-allocator.so.1",
+	"libnvidia-cfg.so.1", "libnvidia-eglcore.so.1", "libnvidia-encode.so.1", "libnvidia-fbc.so.1",
+	"libnvidia-glcore.so.1", "libnvidia-glsi.so.1", "libnvidia-glvkspirv.so.1",
+	"libnvidia-gpucomp.so.1", "libnvidia-ml.so.1", "libnvidia-ngx.so.1", "libnvidia-nvvm.so.1",
+	"libnvidia-opencl.so.1", "libnvidia-opticalflow.so.1", "libnvidia-pkcs11-openssl3.so.1",
+	"libnvidia-pkcs11.so.1", "libnvidia-ptxjitcompiler.so.1", "libnvidia-rtcore.so.1",
+	"libnvidia-tls.so.1", "libnvoptix.so.1",
 }
+
+// hostLib reports whether lib is one of hostLibs.
+func hostLib(lib string) bool { return slices.Contains(hostLibs[:], lib) }
 
 // fipsExperiments are GOEXPERIMENT values that make a Go binary load
 // OpenSSL's libcrypto at run time.
@@ -121,7 +122,7 @@ func (s *scan) elf(p string, f *os.File) {
 		s.soDep(lib, fmt.Sprintf("PT_INTERP of %s (%s)", p, facts.interp))
 	}
 	for _, lib := range facts.needed {
-		if hostLibs[lib] || !strings.Contains(lib, ".so.") {
+		if hostLib(lib) || !strings.Contains(lib, ".so.") {
 			continue
 		}
 		s.soDep(lib, "DT_NEEDED of "+p)
@@ -130,7 +131,7 @@ func (s *scan) elf(p string, f *os.File) {
 	// libraries (libc, libcap) have an interpreter and a library name.
 	if facts.interp == "" || strings.Contains(base, ".so.") || strings.HasSuffix(base, ".so") {
 		for _, soname := range facts.sonames {
-			if hostLibs[soname] {
+			if hostLib(soname) {
 				continue
 			}
 			ver := sonameVersion(soname)
@@ -203,7 +204,7 @@ func (s *scan) soTarget(r *os.Root, p, cand string) bool {
 		return true
 	}
 	for _, soname := range facts.sonames {
-		if !hostLibs[soname] {
+		if !hostLib(soname) {
 			s.soDep(soname, fmt.Sprintf("symlink %s to %s", p, cand))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,7 +81,7 @@ func FuzzInterpreter(f *testing.F) {
 		if err != nil && cmd != "" {
 			t.Fatalf("both a command %q and an error %v", cmd, err)
 		}
-		if strings.ContainsAny(cmd, "/ \t\n") || ignoredInterpreters[cmd] {
+		if strings.ContainsAny(cmd, "/ \t\n") || slices.Contains(ignoredInterpreters[:], cmd) {
 			t.Fatalf("bad command %q", cmd)
 		}
 	})

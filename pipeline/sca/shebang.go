@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"path"
+	"slices"
 	"strings"
 )
 
 // ignoredInterpreters are left out of "#!" dependencies: nothing in the
 // reference distribution provides them as cmd: (they are symlinks there,
 // or come in several incompatible variants).
-var ignoredInterpreters = map[string]bool{"sh": true, "python": true, "python3": true, "awk": true, "luajit": true}
+var ignoredInterpreters = [...]string{"sh", "python", "python3", "awk", "luajit"}
 
 // envPath is the program that looks its argument up in PATH.
 const envPath = "/usr/bin/env"
@@ -52,7 +53,7 @@ func interpreter(head []byte) (string, error) {
 		}
 	}
 	base := path.Base(cmd)
-	if ignoredInterpreters[base] || base == "/" || base == "." {
+	if slices.Contains(ignoredInterpreters[:], base) || base == "/" || base == "." {
 		return "", nil
 	}
 	return base, nil
