@@ -130,7 +130,7 @@ func (g *guard) dial(ctx context.Context, network, hostport string) (net.Conn, e
 // dialHost resolves and connects through the host's network; the
 // dialer's Control checks each address it is about to connect to.
 func (g *guard) dialHost(ctx context.Context, network, host, port string) (net.Conn, error) {
-	d := net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second,
+	d := net.Dialer{Timeout: 30 * time.Second, KeepAlive: -1, // kept connections idle for seconds: no probes
 		Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {

@@ -181,7 +181,9 @@ func TestGuardChecksResolvedAddresses(t *testing.T) {
 			if !strings.Contains(body, tc.body) {
 				t.Errorf("body %q, want it to contain %q", body, tc.body)
 			}
-			if got := dials.list(); !slices.Equal(got, tc.dials) {
+			// A server that closes its connections gets a spare one
+			// (client.warm): the same address again.
+			if got := slices.Compact(dials.list()); !slices.Equal(got, tc.dials) {
 				t.Errorf("dialled %v, want %v", got, tc.dials)
 			}
 			refused := 0

@@ -23,20 +23,30 @@ type client struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	tls  *tls.Config // RootCAs and a session cache; ServerName per host
 
-	mu   sync.Mutex
-	idle map[string][]*upConn // by scheme://host:port
+	mu      sync.Mutex
+	idle    map[string][]*upConn // by scheme://host:port
+	warming map[string]bool      // a spare connection is being opened
+	closed  bool
+	ctx     context.Context // cancelled by closeIdle, for spares
+	cancel  context.CancelFunc
+	warmers sync.WaitGroup
+	onSpare func() // for tests: a spare connection was kept
 }
 
 // upConn is a connection to a server and its buffered reader.
 type upConn struct {
 	net.Conn
-	br *bufio.Reader
+	br    *bufio.Reader
+	since time.Time // idle since
 }
 
 const (
 	maxIdlePerHost   = 16
 	handshakeTimeout = 30 * time.Second
-	upstreamReadBuf  = 64 << 10
+	upstreamReadBuf  = 8 << 10 // bodies are read past it, into the relay's buffer
+	// maxIdle is how long a connection waits for the next request before
+	// it is closed rather than used: servers close idle connections too.
+	maxIdle = 10 * time.Second
 )
 
 func newClient(dial func(ctx context.Context, network, addr string) (net.Conn, error), tc *tls.Config) *client {
@@ -45,7 +55,8 @@ func newClient(dial func(ctx context.Context, network, addr string) (net.Conn, e
 	if tc.ClientSessionCache == nil {
 		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
-	return &client{dial: dial, tls: tc, idle: map[string][]*upConn{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &client{dial: dial, tls: tc, idle: map[string][]*upConn{}, warming: map[string]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // do sends req (for an absolute URL; its body a stream read once) to
@@ -60,7 +71,7 @@ func (c *client) do(req *http.Request, scheme, hostport string) (*http.Response,
 		if err != nil {
 			return nil, err
 		}
-		resp, err := c.exchange(uc, req, key)
+		resp, err := c.exchange(uc, req, key, scheme, hostport)
 		if err == nil {
 			return resp, nil
 		}
@@ -76,18 +87,38 @@ func (c *client) do(req *http.Request, scheme, hostport string) (*http.Response,
 // conn is an idle connection to key, or a new one.
 func (c *client) conn(ctx context.Context, key, scheme, hostport string, mayReuse bool) (*upConn, bool, error) {
 	if mayReuse {
-		c.mu.Lock()
-		if l := c.idle[key]; len(l) > 0 {
-			uc := l[len(l)-1]
-			c.idle[key] = l[:len(l)-1]
-			c.mu.Unlock()
+		if uc := c.idleConn(key); uc != nil {
 			return uc, true, nil
 		}
-		c.mu.Unlock()
 	}
+	uc, err := c.open(ctx, scheme, hostport)
+	return uc, false, err
+}
+
+// idleConn takes the newest idle connection to key that has not waited
+// too long, closing those that have.
+func (c *client) idleConn(key string) *upConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.idle[key]
+	for len(l) > 0 {
+		uc := l[len(l)-1]
+		l = l[:len(l)-1]
+		if time.Since(uc.since) < maxIdle {
+			c.idle[key] = l
+			return uc
+		}
+		uc.Close()
+	}
+	delete(c.idle, key)
+	return nil
+}
+
+// open connects to scheme://hostport.
+func (c *client) open(ctx context.Context, scheme, hostport string) (*upConn, error) {
 	nc, err := c.dial(ctx, "tcp", hostport)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if scheme == "https" {
 		host, _, _ := net.SplitHostPort(hostport)
@@ -99,16 +130,47 @@ func (c *client) conn(ctx context.Context, key, scheme, hostport string, mayReus
 		cancel()
 		if err != nil {
 			nc.Close()
-			return nil, false, err
+			return nil, err
 		}
 		nc = t
 	}
-	return &upConn{Conn: nc, br: bufio.NewReaderSize(nc, upstreamReadBuf)}, false, nil
+	return &upConn{Conn: nc, br: bufio.NewReaderSize(nc, upstreamReadBuf)}, nil
+}
+
+// warm opens a spare connection to key in the background, when there is
+// no idle one: a server that closes every connection (many static file
+// servers do) then costs the next request to it no connect, no TLS
+// handshake and no wait for the server to take the connection. Only one
+// spare per server is opened at a time, and each answer that closes its
+// connection opens at most one, so the number of connections a server
+// sees stays that of the requests, plus one at the end.
+func (c *client) warm(key, scheme, hostport string) {
+	c.mu.Lock()
+	if c.closed || c.warming[key] || len(c.idle[key]) > 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.warming[key] = true
+	c.mu.Unlock()
+	c.warmers.Go(func() {
+		ctx, cancel := context.WithTimeout(c.ctx, handshakeTimeout)
+		uc, err := c.open(ctx, scheme, hostport)
+		cancel()
+		c.mu.Lock()
+		delete(c.warming, key)
+		c.mu.Unlock()
+		if err == nil {
+			c.keep(key, uc)
+			if c.onSpare != nil {
+				c.onSpare()
+			}
+		}
+	})
 }
 
 // exchange writes req on uc and reads the answer's head, skipping
 // interim (1xx) answers. A cancelled request closes the connection.
-func (c *client) exchange(uc *upConn, req *http.Request, key string) (*http.Response, error) {
+func (c *client) exchange(uc *upConn, req *http.Request, key, scheme, hostport string) (*http.Response, error) {
 	stop := context.AfterFunc(req.Context(), func() { uc.Close() })
 	if err := req.Write(uc); err != nil {
 		stop()
@@ -125,6 +187,9 @@ func (c *client) exchange(uc *upConn, req *http.Request, key string) (*http.Resp
 			resp.Body = &upBody{ReadCloser: resp.Body, eof: resp.Body == http.NoBody, done: func(eof bool) {
 				if !stop() || !keep || !eof {
 					uc.Close()
+					if eof && resp.Close {
+						c.warm(key, scheme, hostport)
+					}
 					return
 				}
 				c.keep(key, uc)
@@ -147,15 +212,21 @@ func ctxErr(ctx context.Context, err error) error {
 func (c *client) keep(key string, uc *upConn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.idle[key]) >= maxIdlePerHost {
+	if c.closed || len(c.idle[key]) >= maxIdlePerHost {
 		uc.Close()
 		return
 	}
+	uc.since = time.Now()
 	c.idle[key] = append(c.idle[key], uc)
 }
 
-// closeIdle closes the kept connections.
+// closeIdle closes the kept connections and stops opening spares.
 func (c *client) closeIdle() {
+	c.cancel()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.warmers.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, l := range c.idle {
