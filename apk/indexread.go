@@ -33,8 +33,10 @@ const indexMaxMember = 1 << 20
 // control segments, plain gzip headers) is read with one open, one read
 // and one close and parsed in memory; anything else, including every
 // file that fails, is read again by Read, so the result and the error
-// are the same either way. An IndexReader is not safe for concurrent use:
-// give each goroutine its own.
+// are the same either way. Files are opened through a descriptor of their
+// directory kept from one file to the next, so a directory replaced while
+// its files are read is read as it was when the first was opened. An
+// IndexReader is not safe for concurrent use: give each goroutine its own.
 type IndexReader struct {
 	buf   []byte
 	br    bytes.Reader
@@ -44,6 +46,7 @@ type IndexReader struct {
 	sha2  hash.Hash
 	sum   [sha256.Size]byte
 	info  infoParser
+	dir   dirOpener
 	stats IndexReaderStats
 }
 
@@ -64,13 +67,17 @@ func NewIndexReader() *IndexReader {
 	}
 }
 
+// Close releases what the IndexReader keeps open between files (a
+// descriptor of the last file's directory).
+func (ir *IndexReader) Close() { ir.dir.close() }
+
 // Stats says how many files took the fast path and how many fell back.
 func (ir *IndexReader) Stats() IndexReaderStats { return ir.stats }
 
 // ReadFile returns the index record (with Checksum and FileSize) of the
 // package file at path.
 func (ir *IndexReader) ReadFile(path string) (*PackageInfo, error) {
-	f, err := openRaw(path)
+	f, err := ir.dir.openRaw(path)
 	if err != nil {
 		return nil, &Error{Package: filepath.Base(path), Kind: KindIO, Err: err}
 	}

@@ -14,3 +14,10 @@ func openRaw(path string) (rawFile, error) {
 	f, err := os.Open(path)
 	return rawFile{f}, err
 }
+
+// dirOpener opens files by their whole path.
+type dirOpener struct{}
+
+func (*dirOpener) openRaw(path string) (rawFile, error) { return openRaw(path) }
+
+func (*dirOpener) close() {}

@@ -6,7 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // openRead opens path for reading as os.Open does, minus os.Open's attempt
@@ -56,3 +59,46 @@ func (f rawFile) Read(p []byte) (int, error) {
 }
 
 func (f rawFile) Close() error { return syscall.Close(f.fd) }
+
+// dirOpener opens files through a descriptor of their directory, kept
+// from one file to the next: for a file named by a path of several
+// components, the kernel then looks up one name instead of walking the
+// whole path each time. The zero dirOpener is ready; close releases it.
+type dirOpener struct {
+	dir  string
+	fd   int
+	open bool
+}
+
+// openRaw opens path as openRaw does, resolving its directory part only
+// when it differs from the previous file's.
+func (d *dirOpener) openRaw(path string) (rawFile, error) {
+	dir, name := filepath.Split(path)
+	if dir == "" || name == "" {
+		return openRaw(path)
+	}
+	if !d.open || dir != d.dir {
+		d.close()
+		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return openRaw(path) // the whole path is tried, and its error reported
+		}
+		d.dir, d.fd, d.open = dir, fd, true
+	}
+	for {
+		fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		if err == nil {
+			return rawFile{fd}, nil
+		}
+		if err != unix.EINTR {
+			return rawFile{-1}, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+	}
+}
+
+func (d *dirOpener) close() {
+	if d.open {
+		syscall.Close(d.fd)
+		d.open = false
+	}
+}

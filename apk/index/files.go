@@ -170,6 +170,7 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			ir := apk.NewIndexReader()
+			defer ir.Close()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				if debug {
 					log.Debug("reading package", "file", files[i])
