@@ -262,19 +262,17 @@ func putParts(put func(string, ...[]byte) error, path string, parts [][]byte, su
 	return put(path, append([][]byte{sig}, parts...)...)
 }
 
-// writeAtomic replaces path with the concatenation of parts. The parts
-// are large (segments of tens of kilobytes) but for a few, so they go to
-// the file as they are: a buffer would only add its own fresh pages.
+// writeAtomic replaces path with the concatenation of parts, handed to
+// the file as they are (writeParts) rather than copied through a buffer
+// of fresh pages.
 func writeAtomic(path string, parts ...[]byte) error {
 	f, err := fsutil.Create(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer f.Abort()
-	for _, p := range parts {
-		if _, err := f.Write(p); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
+	if err := writeParts(f.File, parts); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := f.Commit(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
