@@ -49,6 +49,9 @@ func commandContext(args []string) (context.Context, context.CancelFunc) {
 // 0, 1 for an error, 130 when interrupted (one of stopSignals), or the
 // code a command asked for.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compile" {
+		growStack(len(args))
+	}
 	ctx, stop := commandContext(args)
 	defer stop()
 	stopProfile := startProfile()
