@@ -243,15 +243,23 @@ func (d *decoder) mapValue(n *yaml.Node, v reflect.Value, path string) {
 // pairs calls fn for each key/value of a mapping. Keys merged in with
 // "<<" come first and lose to explicit keys (and to earlier merges).
 func (d *decoder) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
+	if !hasMerge(n) {
+		// The common case, in document order without the bookkeeping.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := scalarKey(n.Content[i]); k != nil {
+				fn(k, n.Content[i+1])
+			} else {
+				d.badKey(n.Content[i], path)
+			}
+		}
+		return
+	}
 	explicit := map[string]bool{}
 	var own, merged [][2]*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		for k.Kind == yaml.AliasNode && k.Alias != nil {
-			k = k.Alias
-		}
-		if k.Kind != yaml.ScalarNode {
-			d.e.at(posOf(k), "", "keys in %s must be plain text, got %s", where(path), kindName(k))
+		k, val := scalarKey(n.Content[i]), n.Content[i+1]
+		if k == nil {
+			d.badKey(n.Content[i], path)
 			continue
 		}
 		if k.Tag != "!!merge" {
@@ -287,6 +295,35 @@ func (d *decoder) pairs(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 	for _, kv := range own {
 		fn(kv[0], kv[1])
 	}
+}
+
+// hasMerge reports whether a mapping has a "<<" merge key.
+func hasMerge(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := scalarKey(n.Content[i]); k != nil && k.Tag == "!!merge" {
+			return true
+		}
+	}
+	return false
+}
+
+// scalarKey returns the key node k stands for (through aliases), or nil
+// when that is not a scalar.
+func scalarKey(k *yaml.Node) *yaml.Node {
+	for k.Kind == yaml.AliasNode && k.Alias != nil {
+		k = k.Alias
+	}
+	if k.Kind != yaml.ScalarNode {
+		return nil
+	}
+	return k
+}
+
+func (d *decoder) badKey(k *yaml.Node, path string) {
+	for k.Kind == yaml.AliasNode && k.Alias != nil {
+		k = k.Alias
+	}
+	d.e.at(posOf(k), "", "keys in %s must be plain text, got %s", where(path), kindName(k))
 }
 
 type structInfo struct {
