@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"os"
 	"path"
 )
@@ -103,7 +102,3 @@ func Env(addr string) map[string]string {
 	}
 	return env
 }
-
-// quietLog drops the HTTP servers' own logging (a step hanging up is not
-// news); failures that matter are Refusals.
-func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }

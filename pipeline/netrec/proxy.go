@@ -75,8 +75,8 @@ type Proxy struct {
 	local   *http.Transport // to the steps' loopback
 	store   store
 	replay  map[string]Entry
-	outer   *http.Server
-	inner   *http.Server
+	outer   *server // the steps' connections
+	inner   *server // the requests inside their CONNECT tunnels
 	tunnels *tunnelQueue
 	guard   *guard
 	log     *slog.Logger
@@ -125,9 +125,9 @@ func New(cfg Config) (*Proxy, error) {
 			}
 		}
 	}
-	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveProxy), ReadHeaderTimeout: time.Minute, ErrorLog: quietLog()}
-	p.inner = &http.Server{Handler: http.HandlerFunc(p.serveTunnel), ReadHeaderTimeout: time.Minute, ErrorLog: quietLog(),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+	p.outer = &server{handler: p.serveProxy, log: p.log}
+	p.inner = &server{handler: p.serveTunnel, log: p.log,
+		connContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, targetKey{}, c.(*tunnelConn).target)
 		}}
 	return p, nil
@@ -138,16 +138,16 @@ func (p *Proxy) CACert() []byte { return p.ca.PEM() }
 
 // Serve answers the connections of l until Close.
 func (p *Proxy) Serve(l net.Listener) {
-	go p.outer.Serve(l)
-	go p.inner.Serve(p.tunnels)
+	go p.outer.serve(l)
+	go p.inner.serve(p.tunnels)
 }
 
 // Close stops the proxy and closes every connection. The cache holds
 // every body recorded once it returns.
 func (p *Proxy) Close() error {
-	err := p.outer.Close()
+	err := p.outer.close()
 	p.tunnels.close()
-	err = errors.Join(err, p.inner.Close())
+	err = errors.Join(err, p.inner.close())
 	p.up.closeIdle()
 	p.pending.Wait()
 	p.local.CloseIdleConnections()
