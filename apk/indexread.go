@@ -12,8 +12,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // indexReadSize is what IndexReader reads of a file in one go: a package
@@ -39,12 +37,11 @@ const indexMaxMember = 1 << 20
 // IndexReader is not safe for concurrent use: give each goroutine its own.
 type IndexReader struct {
 	buf   []byte
-	br    bytes.Reader
-	fr    io.ReadCloser // flate decompressor, Reset for each member
-	out   []byte        // the inflated member
+	out   []byte // the inflated member
 	sha1  hash.Hash
 	sha2  hash.Hash
 	sum   [sha256.Size]byte
+	dec   smallInflater
 	info  infoParser
 	dir   dirOpener
 	stats IndexReaderStats
@@ -60,7 +57,6 @@ type IndexReaderStats struct {
 func NewIndexReader() *IndexReader {
 	return &IndexReader{
 		buf:  make([]byte, indexReadSize),
-		fr:   flate.NewReader(nil),
 		out:  make([]byte, 0, 8<<10),
 		sha1: sha1.New(),
 		sha2: sha256.New(),
@@ -196,29 +192,12 @@ func (ir *IndexReader) inflate(data []byte, off int) (out []byte, next int, ok b
 	if len(h) < 10 || !bytes.HasPrefix(h, gzipMagic) || h[3] != 0 {
 		return nil, 0, false
 	}
-	ir.br.Reset(h[10:])
-	if err := ir.fr.(flate.Resetter).Reset(&ir.br, nil); err != nil {
+	out, used, ok := ir.dec.inflate(h[10:], ir.out[:0], indexMaxMember)
+	if !ok {
 		return nil, 0, false
 	}
-	out = ir.out[:0]
-	for {
-		if len(out) >= indexMaxMember {
-			return nil, 0, false
-		}
-		if len(out) == cap(out) {
-			out = append(out, 0)[:len(out)]
-		}
-		n, err := ir.fr.Read(out[len(out):min(cap(out), indexMaxMember)])
-		out = out[:len(out)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, 0, false
-		}
-	}
 	ir.out = out
-	end := len(h) - ir.br.Len()
+	end := 10 + used
 	if end+8 > len(h) ||
 		binary.LittleEndian.Uint32(h[end:]) != crc32.ChecksumIEEE(out) ||
 		binary.LittleEndian.Uint32(h[end+4:]) != uint32(len(out)) {
