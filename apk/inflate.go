@@ -28,7 +28,7 @@ type smallInflater struct {
 }
 
 const (
-	fastBits = 9  // the widest lookup table
+	fastBits = 9 // the widest lookup table
 	maxLit   = 286
 	maxDist  = 30
 	endBlock = 256
