@@ -72,19 +72,11 @@ func BenchmarkExchange(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("proxy/%d", size), func(b *testing.B) {
-			p, err := New(Config{Mode: Record, CacheDir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.Serve(l)
-			defer p.Close()
+			p, _ := startProxy(b, Config{Mode: Record, CacheDir: b.TempDir()})
+			addr := p.outerAddr(b)
 			b.SetBytes(int64(size))
 			for b.Loop() {
-				n, err := fetchOnce(l.Addr().String(), "http://"+srv+"/f", srv)
+				n, err := fetchOnce(addr, "http://"+srv+"/f", srv)
 				if err != nil || n < int64(size) {
 					b.Fatal(n, err)
 				}

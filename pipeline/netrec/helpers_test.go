@@ -12,7 +12,7 @@ func tlsConfig(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: po
 // proxyAddrs is where startProxy's proxies listen.
 var proxyAddrs sync.Map
 
-func (p *Proxy) outerAddr(t *testing.T) string {
+func (p *Proxy) outerAddr(t testing.TB) string {
 	a, ok := proxyAddrs.Load(p)
 	if !ok {
 		t.Fatal("proxy not started by startProxy")

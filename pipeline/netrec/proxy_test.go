@@ -79,7 +79,7 @@ func (in *internet) upstream() *Upstream {
 
 // startProxy serves cfg on a local port and returns a client that goes
 // through it and trusts the build's authority.
-func startProxy(t *testing.T, cfg Config) (*Proxy, *http.Client) {
+func startProxy(t testing.TB, cfg Config) (*Proxy, *http.Client) {
 	t.Helper()
 	p, err := New(cfg)
 	if err != nil {

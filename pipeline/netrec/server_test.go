@@ -12,6 +12,21 @@ import (
 	"time"
 )
 
+// dialRaw connects to addr, with a deadline for the test, and writes raw.
+func dialRaw(t *testing.T, addr, raw string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // startServer serves handler on a loopback port.
 func startServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Request)) (*server, string) {
 	t.Helper()
@@ -30,15 +45,7 @@ func startServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Reque
 // (when it did not, another request on it is answered).
 func exchangeRaw(t *testing.T, addr, raw string, answers int, method string) ([]*http.Response, []string, bool) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
+	c := dialRaw(t, addr, raw)
 	br := bufio.NewReader(c)
 	var resps []*http.Response
 	var bodies []string
@@ -146,13 +153,7 @@ func TestServerFramesAnswers(t *testing.T) {
 	}
 
 	t.Run("an aborted answer ends the connection", func(t *testing.T) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, get("/abort", ""))
+		c := dialRaw(t, addr, get("/abort", ""))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -162,13 +163,7 @@ func TestServerFramesAnswers(t *testing.T) {
 		}
 	})
 	t.Run("a body shorter than its length ends the connection", func(t *testing.T) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, get("/short", ""))
+		c := dialRaw(t, addr, get("/short", ""))
 		b, err := io.ReadAll(c)
 		closed := !isTimeout(err) && strings.HasSuffix(string(b), "only this")
 		if !closed {
@@ -180,13 +175,7 @@ func TestServerFramesAnswers(t *testing.T) {
 // exchangeRawPartial reads everything the server sends until it closes
 // (or resets) the connection; closed is false when it kept it open.
 func exchangeRawPartial(t *testing.T, addr, raw string) (string, error, bool) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, raw)
+	c := dialRaw(t, addr, raw)
 	b, err := io.ReadAll(c)
 	return string(b), err, !isTimeout(err)
 }
@@ -196,13 +185,7 @@ func TestServerExpectContinue(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		w.Write(bytes.ToUpper(b))
 	})
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+	c := dialRaw(t, addr, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
 	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
 	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
@@ -230,13 +213,7 @@ func TestServerBoundsTheHead(t *testing.T) {
 
 func TestServerCloseEndsIdleConnections(t *testing.T) {
 	s, addr := startServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c := dialRaw(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
