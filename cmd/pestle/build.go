@@ -11,7 +11,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
 
-func init() { register(newBuildCmd) }
+func init() { register(newBuildCmd, "build") }
 
 // recipeNames are looked for, in order, when build gets no recipe argument.
 var recipeNames = []string{".melange.yaml", ".melange.yml", "melange.yaml", "melange.yml"}

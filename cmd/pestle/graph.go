@@ -8,7 +8,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline/graph"
 )
 
-func init() { register(newGraphCmd) }
+func init() { register(newGraphCmd, "graph") }
 
 func newGraphCmd() *cobra.Command {
 	var o graph.Options

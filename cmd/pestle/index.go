@@ -7,7 +7,7 @@ import (
 	"github.com/pestle-dev/pestle/apk/index"
 )
 
-func init() { register(newIndexCmd) }
+func init() { register(newIndexCmd, "index") }
 
 func newIndexCmd() *cobra.Command {
 	var o struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/pestle-dev/pestle/apk/repo"
 )
 
-func init() { register(newInstallCmd) }
+func init() { register(newInstallCmd, "install") }
 
 func newInstallCmd() *cobra.Command {
 	var root, arch, cacheDir string

@@ -6,7 +6,7 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
-func init() { register(newKeygenCmd) }
+func init() { register(newKeygenCmd, "keygen") }
 
 func newKeygenCmd() *cobra.Command {
 	var bits int

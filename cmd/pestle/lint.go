@@ -10,7 +10,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline/lint"
 )
 
-func init() { register(newLintCmd) }
+func init() { register(newLintCmd, "lint") }
 
 func newLintCmd() *cobra.Command {
 	var require, warn []string

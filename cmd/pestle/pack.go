@@ -10,7 +10,7 @@ import (
 	"github.com/pestle-dev/pestle/apk"
 )
 
-func init() { register(newPackCmd) }
+func init() { register(newPackCmd, "pack") }
 
 type packFlags struct {
 	name, version, arch         string

@@ -6,7 +6,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline"
 )
 
-func init() { register(newPackageVersionCmd) }
+func init() { register(newPackageVersionCmd, "package-version") }
 
 func newPackageVersionCmd() *cobra.Command {
 	return &cobra.Command{

@@ -10,7 +10,7 @@ import (
 	"github.com/pestle-dev/pestle/apk"
 )
 
-func init() { register(newSignCmd) }
+func init() { register(newSignCmd, "sign") }
 
 func newSignCmd() *cobra.Command {
 	var signingKey string

@@ -8,7 +8,7 @@ import (
 	"github.com/pestle-dev/pestle/apk/index"
 )
 
-func init() { register(newSignIndexCmd) }
+func init() { register(newSignIndexCmd, "sign-index") }
 
 func newSignIndexCmd() *cobra.Command {
 	var signingKey string

@@ -10,7 +10,7 @@ import (
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
 
-func init() { register(newTestCmd) }
+func init() { register(newTestCmd, "test") }
 
 func newTestCmd() *cobra.Command {
 	var r runFlags

@@ -10,7 +10,7 @@ import (
 	"github.com/pestle-dev/pestle/keys"
 )
 
-func init() { register(newVerifyCmd) }
+func init() { register(newVerifyCmd, "verify") }
 
 func newVerifyCmd() *cobra.Command {
 	var keyring []string
