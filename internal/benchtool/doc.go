@@ -4,6 +4,12 @@
 //
 //	benchtool pkgs -n 5000 -key bench.rsa -o DIR
 //
-// writes DIR/<name>-<version>.apk, the same bytes on every run. It is a
+// writes DIR/<name>-<version>.apk, the same bytes on every run.
+//
+//	benchtool relay -listen 127.0.0.1:0 [CMD ARGS...]
+//
+// forwards plain-HTTP proxy requests, the floor of the network
+// benchmark: while CMD runs, or, without one, until stopped (it prints
+// its address). It is a
 // development tool, not part of pestle.
 package main

@@ -16,7 +16,8 @@ import (
 
 const usage = `usage: benchtool pkgs -n N -key KEY.rsa -o DIR
        benchtool index -n N -key KEY.rsa -o APKINDEX.tar.gz
-       benchtool controls FILE.apk...`
+       benchtool controls FILE.apk...
+       benchtool relay -listen ADDR`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -30,6 +31,9 @@ func main() {
 		return
 	case "controls":
 		mainControls(os.Args[2:])
+		return
+	case "relay":
+		mainRelay(os.Args[2:])
 		return
 	default:
 		fmt.Fprintln(os.Stderr, usage)
