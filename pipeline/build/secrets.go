@@ -2,10 +2,12 @@ package build
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -52,29 +54,103 @@ func newSecrets(signingKey string, log *slog.Logger) *secrets {
 // skip reports whether the source file at path (shown as rel) must stay
 // out of the workspace, and warns once, naming it, when it does.
 func (s *secrets) skip(path, rel string, d fs.DirEntry) bool {
+	why := s.check(path, d)
+	if why != "" {
+		s.leave(rel, why)
+	}
+	return why != ""
+}
+
+// check returns why the source file at path must stay out of the
+// workspace, or "" when it may go in. It is safe for concurrent use.
+func (s *secrets) check(path string, d fs.DirEntry) string {
 	if s == nil || !d.Type().IsRegular() {
-		return false
+		return ""
 	}
 	fi, err := d.Info()
 	if err != nil {
-		return false
+		return ""
 	}
-	why := ""
 	switch id := idOf(fi); {
 	case s.key != nil && id != nil && *id == *s.key:
-		why = "it is the signing key"
+		return "it is the signing key"
 	case fi.Size() <= pemSniff && holdsPrivateKey(path):
-		why = "it holds a PEM private key"
-	default:
-		return false
+		return "it holds a PEM private key"
 	}
+	return ""
+}
+
+// keyCheck searches files for private keys on every CPU: add queues a
+// file, wait returns those that stay out, sorted, having recorded and
+// warned about each in that order.
+type keyCheck struct {
+	s     *secrets
+	queue chan keyFile
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	hits  []keyFile
+}
+
+type keyFile struct {
+	path, rel, why string
+	d              fs.DirEntry
+}
+
+// checkAll starts the workers of a keyCheck; on a nil secrets, add and
+// wait do nothing.
+func (s *secrets) checkAll() *keyCheck {
+	k := &keyCheck{s: s}
+	if s == nil {
+		return k
+	}
+	k.queue = make(chan keyFile, 64)
+	// Twice the CPUs: a file not in the page cache waits for the disk.
+	for range min(2*runtime.GOMAXPROCS(0), 16) {
+		k.wg.Go(func() {
+			for kf := range k.queue {
+				if kf.why = s.check(kf.path, kf.d); kf.why != "" {
+					k.mu.Lock()
+					k.hits = append(k.hits, kf)
+					k.mu.Unlock()
+				}
+			}
+		})
+	}
+	return k
+}
+
+func (k *keyCheck) add(path, rel string, d fs.DirEntry) {
+	if k.queue != nil && d.Type().IsRegular() {
+		k.queue <- keyFile{path: path, rel: rel, d: d}
+	}
+}
+
+func (k *keyCheck) wait() []string {
+	if k.queue == nil {
+		return nil
+	}
+	close(k.queue)
+	k.wg.Wait()
+	slices.SortFunc(k.hits, func(a, b keyFile) int { return strings.Compare(a.rel, b.rel) })
+	rels := make([]string, len(k.hits))
+	for i, h := range k.hits {
+		k.s.leave(h.rel, h.why)
+		rels[i] = h.rel
+	}
+	return rels
+}
+
+// leave records that rel stays out of the workspace, and warns naming it.
+func (s *secrets) leave(rel, why string) {
 	s.mu.Lock()
 	s.found = append(s.found, rel)
 	s.mu.Unlock()
 	s.log.Warn("a private key sits in the source folder: not copied into the workspace (move it out of the folder)",
 		"file", rel, "why", why)
-	return true
 }
+
+// sniffBufs holds the buffers holdsPrivateKey reads into.
+var sniffBufs = sync.Pool{New: func() any { b := make([]byte, pemSniff); return &b }}
 
 // holdsPrivateKey reports whether the file at path has a PEM private-key
 // header line ("-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN PRIVATE
@@ -86,15 +162,48 @@ func holdsPrivateKey(path string) bool {
 		return false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	data, _ := io.ReadAll(io.LimitReader(f, pemSniff))
-	for line := range bytes.Lines(data) {
-		label, ok := bytes.CutPrefix(bytes.TrimRight(line, " \t\r\n"), []byte("-----BEGIN "))
-		if ok && bytes.HasSuffix(label, []byte("PRIVATE KEY-----")) {
-			return true
+	bp := sniffBufs.Get().(*[]byte)
+	defer sniffBufs.Put(bp)
+	buf := *bp
+	if fi.Size() < int64(len(buf)) {
+		buf = buf[:fi.Size()] // one read; what a file grows by meanwhile is not searched
+	}
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil || m == 0 {
+			break
 		}
 	}
-	return false
+	return hasPrivateKeyLine(buf[:n])
+}
+
+// pemBegin starts a PEM header line.
+var pemBegin = []byte("-----BEGIN ")
+
+// hasPrivateKeyLine reports whether a line of data, stripped of trailing
+// blanks, starts with "-----BEGIN " and ends with "PRIVATE KEY-----".
+func hasPrivateKeyLine(data []byte) bool {
+	for at := 0; ; {
+		i := bytes.Index(data[at:], pemBegin)
+		if i < 0 {
+			return false
+		}
+		i += at
+		if i == 0 || data[i-1] == '\n' {
+			line := data[i:]
+			if j := bytes.IndexByte(line, '\n'); j >= 0 {
+				line = line[:j]
+			}
+			if bytes.HasSuffix(bytes.TrimRight(line, " \t\r"), []byte("PRIVATE KEY-----")) {
+				return true
+			}
+		}
+		at = i + len(pemBegin)
+	}
 }

@@ -20,6 +20,78 @@ import (
 // applies and a FIFO is not opened.
 func TestPopulateLeavesPrivateKeysOut(t *testing.T) {
 	src, ws := t.TempDir(), t.TempDir()
+	signing, pem := keyFixture(t, src)
+	var logs bytes.Buffer
+	sec := newSecrets(signing, slog.New(slog.NewTextHandler(&logs, nil)))
+	if _, err := populate(src, ws, sec); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	filepath.WalkDir(ws, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(ws, p)
+			got = append(got, rel)
+		}
+		return nil
+	})
+	sort.Strings(got)
+	want := []string{".melangeignore", "big.bin", "certs/ca.pem", "melange.rsa.pub", "melange.yaml", "notes.txt"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("workspace holds %v, want %v", got, want)
+	}
+	sort.Strings(sec.found)
+	if want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa"; strings.Join(sec.found, " ") != want {
+		t.Errorf("left out %v, want %s", sec.found, want)
+	}
+	for _, name := range []string{"file=melange.rsa why=\"it is the signing key\"", "file=copy-of-key", "file=deploy/id_ed25519 why=\"it holds a PEM private key\""} {
+		if !strings.Contains(logs.String(), name) {
+			t.Errorf("no warning with %s:\n%s", name, logs.String())
+		}
+	}
+	if bytes.Contains(mustRead(t, filepath.Join(ws, "melange.rsa.pub")), pem[:40]) {
+		t.Error("the public key file holds the private key")
+	}
+}
+
+// TestHiddenLeavesPrivateKeysOut: the overlay workspace's walk, which
+// searches files on every CPU, hides what the copy leaves out, and warns
+// about each key in the order of their names.
+func TestHiddenLeavesPrivateKeysOut(t *testing.T) {
+	src := t.TempDir()
+	signing, _ := keyFixture(t, src)
+	var logs bytes.Buffer
+	sec := newSecrets(signing, slog.New(slog.NewTextHandler(&logs, nil)))
+	f, err := newSourceFilter(src, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.hidden()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa skipped.txt"
+	if strings.Join(got, " ") != want {
+		t.Errorf("hidden %v, want %s", got, want)
+	}
+	if want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa"; strings.Join(sec.found, " ") != want {
+		t.Errorf("recorded %v, want %s, in this order", sec.found, want)
+	}
+	var warned []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		_, rest, _ := strings.Cut(l, " file=")
+		name, _, _ := strings.Cut(rest, " ")
+		warned = append(warned, name)
+	}
+	if want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa"; strings.Join(warned, " ") != want {
+		t.Errorf("warned about %v, want %s, in this order:\n%s", warned, want, logs.String())
+	}
+}
+
+// keyFixture fills src with a signing key, a hard link to it, other
+// private keys in PEM form, files that only look like them, an ignored
+// file and a FIFO; it returns the signing key's path and PEM text.
+func keyFixture(t *testing.T, src string) (string, []byte) {
+	t.Helper()
 	k, err := keys.Generate(2048)
 	if err != nil {
 		t.Fatal(err)
@@ -56,36 +128,56 @@ func TestPopulateLeavesPrivateKeysOut(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	sec := newSecrets(signing, slog.New(slog.NewTextHandler(&logs, nil)))
-	if _, err := populate(src, ws, sec); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	filepath.WalkDir(ws, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(ws, p)
-			got = append(got, rel)
+	return signing, pem
+}
+
+// hasPrivateKeyLineRef is hasPrivateKeyLine as a plain loop over lines.
+func hasPrivateKeyLineRef(data []byte) bool {
+	for line := range bytes.Lines(data) {
+		label, ok := bytes.CutPrefix(bytes.TrimRight(line, " \t\r\n"), []byte("-----BEGIN "))
+		if ok && bytes.HasSuffix(label, []byte("PRIVATE KEY-----")) {
+			return true
 		}
-		return nil
+	}
+	return false
+}
+
+func TestHasPrivateKeyLine(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"-----BEGIN PRIVATE KEY-----\nMII\n", true},
+		{"x\n-----BEGIN RSA PRIVATE KEY-----  \r\n", true},
+		{"-----BEGIN OPENSSH PRIVATE KEY-----", true},
+		{"-----BEGIN EC PRIVATE KEY-----\t", true},
+		{" -----BEGIN PRIVATE KEY-----\n", false},
+		{"see -----BEGIN PRIVATE KEY-----\n", false},
+		{"-----BEGIN CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\n", false},
+		{"-----BEGIN PRIVATE KEY----- x\n", false},
+		{"-----BEGIN -----BEGIN PRIVATE KEY-----\n", true},
+		{"-----BEGIN \nPRIVATE KEY-----\n", false},
+		{"", false},
+	} {
+		if got := hasPrivateKeyLine([]byte(tc.text)); got != tc.want {
+			t.Errorf("%q: got %v, want %v", tc.text, got, tc.want)
+		}
+		if ref := hasPrivateKeyLineRef([]byte(tc.text)); ref != tc.want {
+			t.Errorf("%q: the reference gives %v, want %v", tc.text, ref, tc.want)
+		}
+	}
+}
+
+// FuzzHasPrivateKeyLine holds the search to the line-by-line reading.
+func FuzzHasPrivateKeyLine(f *testing.F) {
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\n"))
+	f.Add([]byte("a\n-----BEGIN RSA PRIVATE KEY----- \r\nb"))
+	f.Add([]byte("-----BEGIN -----BEGIN PRIVATE KEY-----"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := hasPrivateKeyLine(data), hasPrivateKeyLineRef(data); got != want {
+			t.Errorf("%q: got %v, want %v", data, got, want)
+		}
 	})
-	sort.Strings(got)
-	want := []string{".melangeignore", "big.bin", "certs/ca.pem", "melange.rsa.pub", "melange.yaml", "notes.txt"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("workspace holds %v, want %v", got, want)
-	}
-	sort.Strings(sec.found)
-	if want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa"; strings.Join(sec.found, " ") != want {
-		t.Errorf("left out %v, want %s", sec.found, want)
-	}
-	for _, name := range []string{"file=melange.rsa why=\"it is the signing key\"", "file=copy-of-key", "file=deploy/id_ed25519 why=\"it holds a PEM private key\""} {
-		if !strings.Contains(logs.String(), name) {
-			t.Errorf("no warning with %s:\n%s", name, logs.String())
-		}
-	}
-	if bytes.Contains(mustRead(t, filepath.Join(ws, "melange.rsa.pub")), pem[:40]) {
-		t.Error("the public key file holds the private key")
-	}
 }
 
 // TestBuildNeverSeesTheSigningKey keeps the signing key beside the recipe,

@@ -120,8 +120,13 @@ func newSourceFilter(srcDir string, sec *secrets, exclude ...string) (*sourceFil
 
 // leftOut reports whether rel (relative to the source dir) stays out.
 func (f *sourceFilter) leftOut(rel string, d fs.DirEntry) bool {
-	abs := filepath.Join(f.src, rel)
-	return f.skip[abs] || f.ig.match(rel, d.IsDir()) || f.sec.skip(abs, rel, d)
+	return f.leftOutByName(rel, d) || f.sec.skip(filepath.Join(f.src, rel), rel, d)
+}
+
+// leftOutByName reports whether rel stays out for its name alone: an
+// excluded path or an ignore pattern.
+func (f *sourceFilter) leftOutByName(rel string, d fs.DirEntry) bool {
+	return f.skip[filepath.Join(f.src, rel)] || f.ig.match(rel, d.IsDir())
 }
 
 // populate copies the source dir into the workspace, leaving out ignored

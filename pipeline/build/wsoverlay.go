@@ -136,21 +136,27 @@ func (f *sourceFilter) hidden() ([]string, error) {
 		}
 	}
 	if len(f.ig.patterns) > 0 || f.sec != nil {
-		// Ignore patterns and private keys need a walk.
+		// Ignore patterns and private keys need a walk. Names are matched
+		// as the walk goes; files are searched for keys on every CPU.
+		keys := f.sec.checkAll()
 		err := filepath.WalkDir(f.src, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			rel, _ := filepath.Rel(f.src, p)
-			if rel == "." || !f.leftOut(rel, d) {
-				return nil
-			}
-			rels = append(rels, rel)
-			if d.IsDir() {
-				return filepath.SkipDir
+			switch {
+			case rel == ".":
+			case f.leftOutByName(rel, d):
+				rels = append(rels, rel)
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+			default:
+				keys.add(p, rel, d)
 			}
 			return nil
 		})
+		rels = append(rels, keys.wait()...)
 		if err != nil {
 			return nil, err
 		}
