@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/version"
@@ -110,6 +111,7 @@ func Analyze(ctx context.Context, tree string, opts Options) (*Result, error) {
 		}
 		return s.visit(p, d)
 	})
+	s.closeDir()
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +136,8 @@ type scan struct {
 	python, pythonAt string   // last pythonX.Y/site-packages seen
 	perl, ruby       []string // matching paths, walk order
 	head             []byte
+	dir              *os.File // the directory openInDir keeps open
+	dirName          string
 }
 
 func newScan(root *os.Root, opts Options) *scan {
@@ -163,38 +167,119 @@ func (s *scan) visit(p string, d fs.DirEntry) error {
 
 // file looks at a regular file.
 func (s *scan) file(p string, d fs.DirEntry) error {
-	info, err := d.Info()
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+	fd, err := s.openInDir(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		// Say what the walk knows of it, then why it was not read.
+		info, err2 := d.Info()
+		if err2 != nil {
+			if errors.Is(err2, fs.ErrNotExist) {
+				return nil
+			}
+			return fmt.Errorf("sca: %s: %w", p, err2)
 		}
-		return fmt.Errorf("sca: %s: %w", p, err)
-	}
-	if info.Mode().Perm()&0o555 == 0o555 && inDir(p, cmdDirs) {
-		s.add(s.provides, "cmd:"+path.Base(p)+"="+s.opts.Version, "executable in "+path.Dir(p))
-	}
-	f, err := s.root.Open(p)
-	if err != nil {
+		s.command(p, info.Mode())
 		s.log.Warn("sca: cannot open file", "path", p, "err", err)
 		return nil
 	}
-	defer f.Close()
-	n, err := io.ReadFull(f, s.head)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd) // gone meanwhile, or no longer a regular file
+		return nil
+	}
+	s.command(p, fs.FileMode(st.Mode&0o777))
+	n, err := readHead(fd, s.head)
+	if err != nil {
+		syscall.Close(fd)
 		s.log.Warn("sca: cannot read file", "path", p, "err", err)
 		return nil
 	}
 	head := s.head[:n]
-	switch {
-	case isELF(head):
-		s.elf(p, f)
-	case len(head) >= 2 && head[0] == '#' && head[1] == '!' && underAny(p, shebangDirs):
-		s.shebang(p, head)
+	elf := isELF(head)
+	pc := strings.HasSuffix(p, ".pc")
+	if !elf && !pc {
+		syscall.Close(fd)
+		if len(head) >= 2 && head[0] == '#' && head[1] == '!' && underAny(p, shebangDirs) {
+			s.shebang(p, head)
+		}
+		return nil
 	}
-	if strings.HasSuffix(p, ".pc") {
+	f := os.NewFile(uintptr(fd), p)
+	defer f.Close()
+	if elf {
+		s.elf(p, f)
+	}
+	if pc {
 		s.pkgConfig(p, f)
 	}
 	return nil
+}
+
+// command notes an executable in a command dir as a cmd: provide.
+func (s *scan) command(p string, mode fs.FileMode) {
+	if mode.Perm()&0o555 == 0o555 && inDir(p, cmdDirs) {
+		s.add(s.provides, "cmd:"+path.Base(p)+"="+s.opts.Version, "executable in "+path.Dir(p))
+	}
+}
+
+// openInDir opens the file at p (relative to the root, its name a plain
+// one) with one openat relative to its directory, whose descriptor is kept
+// while the walk visits that directory's files: opening each file through
+// the root instead resolves its whole path, a system call per component.
+// The file is opened without following a symlink and without blocking on
+// a FIFO; the directory through the root, so never outside it.
+func (s *scan) openInDir(p string) (int, error) {
+	dir, name := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = "."
+	}
+	if s.dir == nil || s.dirName != dir {
+		s.closeDir()
+		f, err := s.root.Open(dir)
+		if err != nil {
+			return -1, err
+		}
+		s.dir, s.dirName = f, dir
+	}
+	for {
+		fd, err := syscall.Openat(int(s.dir.Fd()), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			if err != nil {
+				return -1, &fs.PathError{Op: "open", Path: p, Err: err}
+			}
+			return fd, nil
+		}
+	}
+}
+
+// closeDir closes the directory openInDir keeps.
+func (s *scan) closeDir() {
+	if s.dir != nil {
+		s.dir.Close()
+		s.dir, s.dirName = nil, ""
+	}
+}
+
+// readHead reads the start of a regular file into head.
+func readHead(fd int, head []byte) (int, error) {
+	n := 0
+	for n < len(head) {
+		m, err := syscall.Read(fd, head[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // symlink looks at a symbolic link: a ".so" link depends on the soname of

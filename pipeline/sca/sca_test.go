@@ -3,9 +3,11 @@ package sca
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
@@ -298,4 +300,39 @@ func TestAnalyzeErrors(t *testing.T) {
 	if _, err := Analyze(ctx, tree, Options{Version: "1"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
+}
+
+// The walk visits a directory's files before and after its subdirectories
+// (usr/bin/a, usr/bin/m/..., usr/bin/z): each file is still read, through
+// the descriptor of its own directory, and Analyze leaves no descriptor
+// open. A FIFO among them is not opened.
+func TestFilesAroundSubdirectories(t *testing.T) {
+	bin := binaries(t)
+	tree := t.TempDir()
+	for _, p := range []string{"usr/bin/a", "usr/bin/m/inner", "usr/libexec/x/y/deep", "usr/libexec/x/w"} {
+		copyFile(t, filepath.Join(bin, "static"), filepath.Join(tree, p), 0o755)
+	}
+	// The one dynamic program comes after the subdirectory m.
+	copyFile(t, filepath.Join(bin, "foo"), filepath.Join(tree, "usr/bin/z"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(tree, "usr/bin/n-fifo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := openFDs(t)
+	r := analyze(t, tree, Options{Version: "1-r0"})
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open after Analyze, %d before", after, before)
+	}
+	equal(t, "provides", r.Provides, []string{"cmd:a=1-r0", "cmd:z=1-r0"})
+	if got := r.Reasons["so:libc.so.6"]; !strings.HasPrefix(got, "DT_NEEDED of usr/bin/z") {
+		t.Errorf("reason of so:libc.so.6 = %q, want usr/bin/z's DT_NEEDED", got)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
 }
