@@ -13,14 +13,18 @@ import (
 	"github.com/pestle-dev/pestle/pipeline/sbom"
 )
 
-// lintTree runs the linters over one output tree: findings are logged, and
-// a required one fails the build naming the file and the fix.
-func (e *emitter) lintTree(ctx context.Context, pkg pipeline.PackagePlan, tree string) error {
+// runLint runs the linters over tree; it only reads.
+func (e *emitter) runLint(ctx context.Context, pkg pipeline.PackagePlan, tree string) ([]lint.Finding, error) {
 	opts := lint.Options{
 		Require: e.lintRequire, Warn: e.lintWarn, Disabled: pkg.Checks.Disabled,
 		PackageName: pkg.Name, Arch: e.plan.Arch, Tests: e.testUses(pkg.Name),
 	}
-	findings, err := lint.Run(ctx, tree, opts)
+	return lint.Run(ctx, tree, opts)
+}
+
+// reportLint logs what runLint found, keeps it for --persist-lint-results
+// and fails on a required finding.
+func (e *emitter) reportLint(pkg pipeline.PackagePlan, findings []lint.Finding, err error) error {
 	if err != nil {
 		return fmt.Errorf("linting %s: %w", pkg.Name, err)
 	}

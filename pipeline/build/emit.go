@@ -18,6 +18,7 @@ import (
 	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/lint"
 	"github.com/pestle-dev/pestle/pipeline/sca"
 )
 
@@ -126,10 +127,21 @@ func (e *emitter) prepare(ctx context.Context, pkg pipeline.PackagePlan, tree st
 	if err := os.MkdirAll(tree, 0o755); err != nil {
 		return nil, err
 	}
-	if err := e.analyze(ctx, pkg, info, tree, siblings); err != nil {
+	// The scan and the linters only read the tree: they run side by side,
+	// and the linters' findings are reported after the scan, as before.
+	var findings []lint.Finding
+	var lintErr error
+	linted := make(chan struct{})
+	go func() {
+		defer close(linted)
+		findings, lintErr = e.runLint(ctx, pkg, tree)
+	}()
+	err = e.analyze(ctx, pkg, info, tree, siblings)
+	<-linted
+	if err != nil {
 		return nil, err
 	}
-	if err := e.lintTree(ctx, pkg, tree); err != nil {
+	if err := e.reportLint(pkg, findings, lintErr); err != nil {
 		return nil, err
 	}
 	if err := checkSetcap(pkg, tree); err != nil {
