@@ -110,7 +110,11 @@ func fillWorkspace(opts *Options, ses *session, plan *pipeline.Plan, resumed boo
 		if err != nil {
 			return fmt.Errorf("making the workspace from the source dir: %w", err)
 		}
-		phase(ses.log, t, "workspace ready", "source", src, "how", how, "files", n)
+		attrs := []any{"source", src, "how", how}
+		if n >= 0 { // an overlay copies nothing, so it has no count
+			attrs = append(attrs, "files", n)
+		}
+		phase(ses.log, t, "workspace ready", attrs...)
 	}
 	for _, p := range plan.Packages {
 		if err := os.MkdirAll(filepath.Join(ses.workspace, "melange-out", p.Name), 0o755); err != nil {

@@ -23,7 +23,8 @@ const outputDir = "melange-out"
 // populateWorkspace gives the session's workspace the source dir's files
 // (as filtered by f): through an overlay when the sandbox can mount one,
 // which costs one whiteout per left-out path and leaves the source dir
-// unchangeable; by copying otherwise. It says which it did.
+// unchangeable; by copying otherwise. It says which it did and how many
+// files it copied (-1 for an overlay, which copies none).
 func (s *session) populateWorkspace(f *sourceFilter) (how string, files int, err error) {
 	if s.wsOverlayOK && !strings.ContainsAny(f.src+s.scratch, ",:") {
 		if err := f.hide(s.workspace); err != nil {

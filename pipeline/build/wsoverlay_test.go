@@ -63,6 +63,14 @@ func TestBuildCannotChangeTheSourceDir(t *testing.T) {
 	if !strings.Contains(log.String(), how) {
 		t.Errorf("the workspace was not made by %s:\n%s", how, log.String())
 	}
+	// A copy says how many files it copied; an overlay copies none and
+	// gives no count (not a made-up one).
+	for _, line := range strings.Split(log.String(), "\n") {
+		if strings.Contains(line, "workspace ready") &&
+			(strings.Contains(line, "files=-") || strings.Contains(line, " files=") != (how == "how=copy")) {
+			t.Errorf("the workspace line counts files wrongly for %s: %s", how, line)
+		}
+	}
 	dir := t.TempDir()
 	if _, err := apk.ReadFile(res.Packages[0].Path, apk.ReadOptions{ExtractTo: dir}); err != nil {
 		t.Fatal(err)
