@@ -251,6 +251,7 @@ func (rd *reader) run() error {
 			}
 			break
 		}
+		start := rd.t.count() // where this member starts, for errors
 		err := rd.zr.Reset(rd.t.src())
 		if err == io.EOF && rd.member > 0 {
 			break
@@ -262,10 +263,10 @@ func (rd *reader) run() error {
 			if afterData {
 				return rd.corrupt("", "%d bytes after the data segment that are not a gzip member (%v)", rd.remaining(), err)
 			}
-			return rd.corrupt("", "gzip member %d at byte %d: %v", rd.member+1, rd.t.count(), gzipErr(err))
+			return rd.corrupt("", "gzip member %d at byte %d: %v", rd.member+1, start, gzipErr(err))
 		}
 		if afterData {
-			return rd.corrupt("", "a second gzip member after the data segment (at byte %d): apk v3 rejects data split over several members", rd.t.count())
+			return rd.corrupt("", "a second gzip member after the data segment (at byte %d): apk v3 rejects data split over several members", start)
 		}
 		rd.zr.Multistream(false)
 		if err := rd.readMember(); err != nil {

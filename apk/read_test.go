@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -199,6 +200,32 @@ func TestReadTruncated(t *testing.T) {
 	_, err := Read(bytes.NewReader(append(bytes.Clone(data), 0, 0, 0, 0)), ReadOptions{})
 	if !errors.Is(err, ErrCorrupted) {
 		t.Errorf("trailing zeros: err = %v, want corrupted", err)
+	}
+}
+
+// A member that is not gzip is named by its number and the byte it
+// starts at, counted from the start of the file.
+func TestReadNotGzipSaysWhere(t *testing.T) {
+	data := readFixture(t, "melange-repo/x86_64/pretend-baselayout-1.0.0-r0.apk")
+	ms := members(t, data)
+	second := len(ms[0])
+	broken := bytes.Clone(data)
+	copy(broken[second:], "not gzip at all")
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"not a package", []byte("not an apk\n"), "gzip member 1 at byte 0: not a gzip header"},
+		{"second member", broken, fmt.Sprintf("gzip member 2 at byte %d: not a gzip header", second)},
+	}
+	for _, c := range cases {
+		for _, mode := range inputModes {
+			_, err := Read(bytes.NewReader(c.data), ReadOptions{stream: mode.stream})
+			if !errors.Is(err, ErrCorrupted) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s (%s): err = %v, want corrupted with %q", c.name, mode.name, err, c.want)
+			}
+		}
 	}
 }
 

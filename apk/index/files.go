@@ -177,7 +177,7 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 				}
 				info, err := ir.ReadFile(files[i])
 				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", files[i], err)
+					errs[i] = fileError(files[i], err)
 					continue
 				}
 				out[i] = info
@@ -189,6 +189,18 @@ func ReadPackages(files []string, log *slog.Logger) ([]*apk.PackageInfo, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// fileError names the package file path in err. A package the reader
+// could not name from its .PKGINFO it names by the file's base name, which
+// path then replaces instead of repeating it ("x/a.apk: a.apk: ...").
+func fileError(path string, err error) error {
+	if e, ok := err.(*apk.Error); ok && e.Package == filepath.Base(path) {
+		named := *e
+		named.Package = path
+		return &named
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // SignResult says what SignFile did.

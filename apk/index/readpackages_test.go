@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -127,6 +128,12 @@ func TestReadPackagesRefuses(t *testing.T) {
 		if !strings.HasPrefix(lines[i], files[2*i+1]+": ") || !strings.Contains(lines[i], tt.want) {
 			t.Errorf("%s: error %q, want the file name and %q", tt.name, lines[i], tt.want)
 		}
+		if n := strings.Count(lines[i], tt.name+".apk"); n != 1 {
+			t.Errorf("%s: error %q names the file %d times, want once", tt.name, lines[i], n)
+		}
+	}
+	if !errors.Is(err, apk.ErrCorrupted) {
+		t.Errorf("err = %v, want one that is apk.ErrCorrupted", err)
 	}
 	for range 3 {
 		if _, again := ReadPackages(files, nil); again.Error() != err.Error() {
