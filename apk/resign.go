@@ -71,7 +71,7 @@ func (rs *resigner) readHead() error {
 	rs.t.setSink(&raw)
 	zr, err := gzip.NewReader(rs.t)
 	if err != nil {
-		return rs.corrupt("not a gzip stream: %v", gzipErr(err))
+		return rs.corrupt("gzip member 1 at byte 0: %v", gzipErr(err))
 	}
 	zr.Multistream(false)
 	signed, err := rs.segment(zr)

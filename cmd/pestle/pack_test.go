@@ -127,6 +127,14 @@ func TestSignAndVerify(t *testing.T) {
 	if now, _ := os.ReadFile("bad.apk"); !bytes.Equal(now, bad) {
 		t.Error("a failed sign changed the file")
 	}
+	// What is not a package at all is told as verify tells it.
+	os.WriteFile("text.apk", []byte("not an apk\n"), 0o644)
+	for _, args := range [][]string{{"sign", "-k", key, "text.apk"}, {"verify", "--keyring", key + ".pub", "text.apk"}} {
+		out, err = execCLI(t, args...)
+		if want := "FAIL text.apk: corrupted: gzip member 1 at byte 0: not a gzip header\n"; err == nil || out != want {
+			t.Errorf("%s of a text file: %v %q, want %q", args[0], err, out, want)
+		}
+	}
 }
 
 func TestVerifyFixtures(t *testing.T) {
