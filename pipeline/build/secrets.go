@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,8 +24,9 @@ const pemSniff = 64 << 10
 // workspace takes (a copy, an overlay view), it asks skip about each
 // source file.
 type secrets struct {
-	key *fileID // the signing key, nil without one
-	log *slog.Logger
+	key     *fileID // the signing key, nil without one
+	keyPath string  // the signing key's absolute path as given
+	log     *slog.Logger
 
 	mu    sync.Mutex
 	found []string
@@ -47,6 +49,7 @@ func newSecrets(signingKey string, log *slog.Logger) *secrets {
 		if fi, err := os.Stat(signingKey); err == nil {
 			s.key = idOf(fi)
 		}
+		s.keyPath, _ = filepath.Abs(signingKey)
 	}
 	return s
 }
@@ -56,7 +59,7 @@ func newSecrets(signingKey string, log *slog.Logger) *secrets {
 func (s *secrets) skip(path, rel string, d fs.DirEntry) bool {
 	why := s.check(path, d)
 	if why != "" {
-		s.leave(rel, why)
+		s.leave(path, rel, why)
 	}
 	return why != ""
 }
@@ -73,7 +76,7 @@ func (s *secrets) check(path string, d fs.DirEntry) string {
 	}
 	switch id := idOf(fi); {
 	case s.key != nil && id != nil && *id == *s.key:
-		return "it is the signing key"
+		return whySigningKey
 	case fi.Size() <= pemSniff && holdsPrivateKey(path):
 		return "it holds a PEM private key"
 	}
@@ -134,17 +137,26 @@ func (k *keyCheck) wait() []string {
 	slices.SortFunc(k.hits, func(a, b keyFile) int { return strings.Compare(a.rel, b.rel) })
 	rels := make([]string, len(k.hits))
 	for i, h := range k.hits {
-		k.s.leave(h.rel, h.why)
+		k.s.leave(h.path, h.rel, h.why)
 		rels[i] = h.rel
 	}
 	return rels
 }
 
-// leave records that rel stays out of the workspace, and warns naming it.
-func (s *secrets) leave(rel, why string) {
+// whySigningKey is check's answer for the signing key, under any name.
+const whySigningKey = "it is the signing key"
+
+// leave records that rel (at path) stays out of the workspace and says
+// so: a warning naming it, but only a note for the signing key at the
+// path --signing-key gave, which is where melange's layout keeps it.
+func (s *secrets) leave(path, rel, why string) {
 	s.mu.Lock()
 	s.found = append(s.found, rel)
 	s.mu.Unlock()
+	if abs, err := filepath.Abs(path); err == nil && why == whySigningKey && abs == s.keyPath {
+		s.log.Info("the signing key stays out of the workspace", "file", rel, "why", why)
+		return
+	}
 	s.log.Warn("a private key sits in the source folder: not copied into the workspace (move it out of the folder)",
 		"file", rel, "why", why)
 }

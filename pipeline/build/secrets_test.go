@@ -48,6 +48,7 @@ func TestPopulateLeavesPrivateKeysOut(t *testing.T) {
 			t.Errorf("no warning with %s:\n%s", name, logs.String())
 		}
 	}
+	checkKeyLevels(t, logs.String())
 	if bytes.Contains(mustRead(t, filepath.Join(ws, "melange.rsa.pub")), pem[:40]) {
 		t.Error("the public key file holds the private key")
 	}
@@ -84,6 +85,28 @@ func TestHiddenLeavesPrivateKeysOut(t *testing.T) {
 	}
 	if want := "certs/server.pem copy-of-key deploy/id_ed25519 melange.rsa"; strings.Join(warned, " ") != want {
 		t.Errorf("warned about %v, want %s, in this order:\n%s", warned, want, logs.String())
+	}
+	checkKeyLevels(t, logs.String())
+}
+
+// checkKeyLevels: the signing key, where --signing-key names it, is only
+// noted (melange keeps it in the project folder); a hard link to it and
+// every other private key get a warning.
+func checkKeyLevels(t *testing.T, logs string) {
+	t.Helper()
+	want := map[string]string{"melange.rsa": "INFO", "copy-of-key": "WARN", "deploy/id_ed25519": "WARN", "certs/server.pem": "WARN"}
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		_, rest, _ := strings.Cut(l, " file=")
+		name, _, _ := strings.Cut(rest, " ")
+		if level, ok := want[name]; ok {
+			if !strings.Contains(l, "level="+level+" ") {
+				t.Errorf("%s is logged at the wrong level, want %s: %s", name, level, l)
+			}
+			delete(want, name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not logged: %v\n%s", want, logs)
 	}
 }
 
