@@ -35,6 +35,9 @@ type Request struct {
 type Selection struct {
 	Packages []*apk.PackageInfo
 	Keyring  *keys.Keyring
+	// Existing is what the root already holds, nil for a new root: Install
+	// then keeps the root's repositories besides the request's.
+	Existing *Existing
 	req      Request
 	from     map[*apk.PackageInfo]*repo.Repository
 }
@@ -115,7 +118,11 @@ func (s *Selection) Install(ctx context.Context, root string, arch string) error
 		}
 		pems[name] = pem
 	}
+	repos := s.req.Repositories
+	if s.Existing != nil {
+		repos = s.Existing.addRepositories(repos)
+	}
 	return Install(ctx, root, pkgs, Options{
-		Arch: arch, World: s.req.World, Repositories: s.req.Repositories, Keys: pems, Logger: log,
+		Arch: arch, World: s.req.World, Repositories: repos, Keys: pems, Logger: log,
 	})
 }

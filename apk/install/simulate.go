@@ -15,10 +15,13 @@ type Planned struct {
 
 // Plan lists the selected packages in install order, each with the
 // repository it would come from. Nothing is fetched: a simulated install
-// is Select followed by Plan.
+// is Select followed by Plan. Those the root already has (Existing), at
+// the same version, are left out, as apk leaves them out; Install writes
+// them again from their packages, unchanged.
 func (s *Selection) Plan() []Planned {
-	out := make([]Planned, len(s.Packages))
-	for i, p := range s.Packages {
+	pkgs := s.Existing.New(s.Packages)
+	out := make([]Planned, len(pkgs))
+	for i, p := range pkgs {
 		out[i] = Planned{Name: p.Name, Version: p.Version, Arch: p.Arch, Size: p.FileSize, InstalledSize: p.Size}
 		if r := s.from[p]; r != nil {
 			out[i].Repository = r.URL

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,12 @@ against the repositories, verifies every index and package, and installs them
 into DIR with apk's database (lib/apk/db) and /etc/apk: like
 "apk add --root DIR --initdb". Install scripts are recorded, not run.
 
+Into a root that already has packages, PKG... are added: its world and
+the new names are resolved together, its repositories are kept beside
+-r's, and what it has is kept at its version (an install that would
+upgrade or remove a package is refused) and written again from the same
+packages.
+
 --simulate (or --dry-run) resolves exactly as an install would, verifying
 the indexes, but fetches no package and writes nothing: it prints
 "(i/n) Installing NAME (VERSION)" per package in install order, as
@@ -46,12 +53,36 @@ the indexes, but fetches no package and writes nothing: it prints
 				return err
 			}
 			start := time.Now()
+			// A root that has packages gets more: its world and the new
+			// names are resolved together.
+			var have *install.Existing
+			if root != "" {
+				if have, err = install.ReadRoot(root); err != nil {
+					return err
+				}
+			}
+			world := args
+			if have != nil {
+				if have.Arch != "" && have.Arch != a {
+					return fmt.Errorf("%s is a root for %s, not %s: install into it with --arch %s, or into a new root", root, have.Arch, a, have.Arch)
+				}
+				world = have.Add(args)
+			}
 			sel, err := install.Select(cmd.Context(), install.Request{
-				World: args, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
+				World: world, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
 				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger(), Progress: newProgress()},
 			})
 			if err != nil {
+				if have != nil {
+					return fmt.Errorf("%w (resolved with what %s already has: %s)", err, root, strings.Join(have.World, " "))
+				}
 				return err
+			}
+			if have != nil {
+				if err := have.Keeps(sel.Packages); err != nil {
+					return fmt.Errorf("%s: %w; install into a new root instead", root, err)
+				}
+				sel.Existing = have
 			}
 			if simulate {
 				return printPlan(cmd, sel.Plan(), asJSON)
@@ -59,10 +90,11 @@ the indexes, but fetches no package and writes nothing: it prints
 			if err := sel.Install(cmd.Context(), root, a); err != nil {
 				return err
 			}
-			for _, p := range sel.Packages {
+			added := have.New(sel.Packages)
+			for _, p := range added {
 				printf(cmd, "installed %s-%s\n", p.Name, p.Version)
 			}
-			printf(cmd, "%d package(s) in %s (%s) in %s\n", len(sel.Packages), root, a, time.Since(start).Round(time.Millisecond))
+			printf(cmd, "%d package(s) in %s (%s), %d new, in %s\n", len(sel.Packages), root, a, len(added), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}

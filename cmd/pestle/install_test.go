@@ -65,3 +65,48 @@ func TestInstallSimulate(t *testing.T) {
 		t.Errorf("no --root: %v", err)
 	}
 }
+
+// TestInstallAddsToARoot installs into a root twice: the second call adds
+// its package to the first's (world, database, repositories), shows only
+// what is new, and refuses another architecture.
+func TestInstallAddsToARoot(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	repoDir := fixture.Path(t, "melange-repo")
+	key := fixture.Path(t, "melange-repo", "melange.rsa.pub")
+	root := filepath.Join(t.TempDir(), "root")
+	base := []string{"install", "--root", root, "--arch", "x86_64", "-r", repoDir, "-k", key}
+	out, err := execCLI(t, append(base, "replayout")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "2 package(s) in "+root+" (x86_64), 2 new, in ") {
+		t.Errorf("first install printed %q", out)
+	}
+	out, err = execCLI(t, append(base, "--simulate", "custom-ca-certs-1")...)
+	if err != nil || out != "(1/1) Installing custom-ca-certs-1 (1.0.0-r0)\n" {
+		t.Errorf("simulating the addition: %v %q, want only the new package", err, out)
+	}
+	out, err = execCLI(t, append(base, "custom-ca-certs-1")...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "installed custom-ca-certs-1-1.0.0-r0\n3 package(s) in "+root+" (x86_64), 1 new, in ") {
+		t.Errorf("second install printed %q", out)
+	}
+	db, err := os.ReadFile(filepath.Join(root, "lib/apk/db/installed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"pretend-baselayout", "replayout", "custom-ca-certs-1"} {
+		if !strings.Contains(string(db), "P:"+name+"\n") {
+			t.Errorf("the database lost %s:\n%s", name, db)
+		}
+	}
+	if world, _ := os.ReadFile(filepath.Join(root, "etc/apk/world")); string(world) != "custom-ca-certs-1\nreplayout\n" {
+		t.Errorf("world = %q, want both names", world)
+	}
+	if _, err := execCLI(t, "install", "--root", root, "--arch", "aarch64", "-r", repoDir, "-k", key, "replayout"); err == nil ||
+		!strings.Contains(err.Error(), "is a root for x86_64, not aarch64") {
+		t.Errorf("another architecture: %v", err)
+	}
+}

@@ -1,0 +1,166 @@
+package install
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/apk/index"
+)
+
+// Existing is what a root already holds, as its apk database says.
+type Existing struct {
+	Packages     map[string]string // name -> version (lib/apk/db/installed)
+	World        []string          // etc/apk/world
+	Arch         string            // etc/apk/arch, "" when missing
+	Repositories []string          // etc/apk/repositories, comments left out
+}
+
+// maxRootFile bounds what ReadRoot reads of one database file.
+const maxRootFile = 256 << 20
+
+// ReadRoot returns what root already holds, or nil when it has no apk
+// database (no lib/apk/db/installed). It reads through an os.Root, regular
+// files only: a symlink in the root cannot make it read outside.
+func ReadRoot(root string) (*Existing, error) {
+	r, err := os.OpenRoot(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("install root: %w", err)
+	}
+	defer r.Close()
+	installed, err := readRootFile(r, "lib/apk/db/installed")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ix, err := index.ParseTextIndex(bytes.NewReader(installed))
+	if err != nil {
+		return nil, fmt.Errorf("%s/lib/apk/db/installed: %w", root, err)
+	}
+	e := &Existing{Packages: map[string]string{}}
+	for _, p := range ix.Packages {
+		e.Packages[p.Name] = p.Version
+	}
+	for _, f := range []struct {
+		name string
+		dst  *[]string
+	}{{"etc/apk/world", &e.World}, {"etc/apk/repositories", &e.Repositories}} {
+		data, err := readRootFile(r, f.name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				if f.dst == &e.World {
+					*f.dst = append(*f.dst, strings.Fields(line)...)
+				} else {
+					*f.dst = append(*f.dst, line)
+				}
+			}
+		}
+	}
+	if data, err := readRootFile(r, "etc/apk/arch"); err == nil {
+		e.Arch = strings.TrimSpace(string(data))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return e, nil
+}
+
+// readRootFile reads the regular file name of r, at most maxRootFile
+// bytes.
+func readRootFile(r *os.Root, name string) ([]byte, error) {
+	fi, err := r.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("install root: %s is not a regular file", name)
+	}
+	f, err := r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRootFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("install root: %s: %w", name, err)
+	}
+	if len(data) > maxRootFile {
+		return nil, fmt.Errorf("install root: %s is over %d MiB", name, maxRootFile>>20)
+	}
+	return data, nil
+}
+
+// Add returns the world to resolve when world is added to the root: the
+// root's world, then the names of world it does not have yet.
+func (e *Existing) Add(world []string) []string { return union(e.World, world) }
+
+// addRepositories returns the root's repositories, then those of repos it
+// does not list yet.
+func (e *Existing) addRepositories(repos []string) []string { return union(e.Repositories, repos) }
+
+// union returns a, then the elements of b that a lacks, in order.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Keeps checks that pkgs, the packages resolved for the root, hold every
+// package the root has at the version it has: adding to a root neither
+// upgrades nor removes a package.
+func (e *Existing) Keeps(pkgs []*apk.PackageInfo) error {
+	got := make(map[string]string, len(pkgs))
+	for _, p := range pkgs {
+		got[p.Name] = p.Version
+	}
+	var changed []string
+	for _, name := range slices.Sorted(maps.Keys(e.Packages)) {
+		have := e.Packages[name]
+		switch v, ok := got[name]; {
+		case !ok:
+			changed = append(changed, fmt.Sprintf("%s-%s (it would go)", name, have))
+		case v != have:
+			changed = append(changed, fmt.Sprintf("%s-%s (it would become %s)", name, have, v))
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrWouldChange, strings.Join(changed, ", "))
+}
+
+// ErrWouldChange is Keeps' error: adding to a root would upgrade or remove
+// a package it has.
+var ErrWouldChange = errors.New("pestle install adds packages to a root but does not upgrade or remove any, and this would change")
+
+// New lists the packages of pkgs that the root does not have yet.
+func (e *Existing) New(pkgs []*apk.PackageInfo) []*apk.PackageInfo {
+	var out []*apk.PackageInfo
+	for _, p := range pkgs {
+		if e == nil || e.Packages[p.Name] != p.Version {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pestle-dev/pestle/apk"
+)
+
+// TestReadRoot reads back what Install wrote: packages and versions,
+// world, arch and repositories; a directory without a database is a new
+// root.
+func TestReadRoot(t *testing.T) {
+	for _, dir := range []string{filepath.Join(t.TempDir(), "missing"), t.TempDir()} {
+		if e, err := ReadRoot(dir); e != nil || err != nil {
+			t.Errorf("%s: %+v, %v; want a new root (nil, nil)", dir, e, err)
+		}
+	}
+	root := t.TempDir()
+	err := Install(context.Background(), root, pkgs(t, "pretend-baselayout", "replayout"), Options{
+		Arch: "x86_64", World: []string{"replayout"}, Repositories: []string{"/srv/a", "https://b.example/os"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/apk/repositories"), []byte("# kept by hand\n/srv/a\n\nhttps://b.example/os\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ReadRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Existing{
+		Packages:     map[string]string{"pretend-baselayout": "1.0.0-r0", "replayout": "1.0.0-r0"},
+		World:        []string{"replayout"},
+		Arch:         "x86_64",
+		Repositories: []string{"/srv/a", "https://b.example/os"},
+	}
+	if !reflect.DeepEqual(e, want) {
+		t.Errorf("ReadRoot = %+v, want %+v", e, want)
+	}
+	if got := e.Add([]string{"custom-ca-certs-1", "replayout"}); strings.Join(got, " ") != "replayout custom-ca-certs-1" {
+		t.Errorf("Add = %v, want the root's world, then the new name", got)
+	}
+	if got := e.addRepositories([]string{"/srv/c", "/srv/a"}); strings.Join(got, " ") != "/srv/a https://b.example/os /srv/c" {
+		t.Errorf("addRepositories = %v", got)
+	}
+}
+
+// TestReadRootRefusesSpecialFiles: a database file that is a symlink (here
+// to a file outside the root) or not a regular file is an error, never
+// followed.
+func TestReadRootRefusesSpecialFiles(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "installed")
+	if err := os.WriteFile(outside, []byte("P:evil\nV:1-r0\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, mk := range map[string]func(string) error{
+		"symlink":   func(p string) error { return os.Symlink(outside, p) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o755) },
+	} {
+		root := t.TempDir()
+		db := filepath.Join(root, "lib/apk/db/installed")
+		if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := mk(db); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := ReadRoot(root); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: %+v, %v; want an error", name, e, err)
+		}
+	}
+}
+
+// TestKeeps: adding to a root may bring packages, never upgrade or remove
+// one it has.
+func TestKeeps(t *testing.T) {
+	e := &Existing{Packages: map[string]string{"a": "1-r0", "b": "2-r0", "c": "3-r0"}}
+	info := func(name, version string) *apk.PackageInfo { return &apk.PackageInfo{Name: name, Version: version} }
+	if err := e.Keeps([]*apk.PackageInfo{info("a", "1-r0"), info("b", "2-r0"), info("c", "3-r0"), info("d", "1-r0")}); err != nil {
+		t.Errorf("a superset at the same versions: %v", err)
+	}
+	err := e.Keeps([]*apk.PackageInfo{info("a", "1-r1"), info("c", "3-r0")})
+	if !errors.Is(err, ErrWouldChange) {
+		t.Fatalf("err = %v, want ErrWouldChange", err)
+	}
+	for _, want := range []string{"a-1-r0 (it would become 1-r1)", "b-2-r0 (it would go)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "c-3-r0") {
+		t.Errorf("%v names a package that stays", err)
+	}
+	got := e.New([]*apk.PackageInfo{info("a", "1-r0"), info("d", "1-r0"), info("b", "2-r1")})
+	if len(got) != 2 || got[0].Name != "d" || got[1].Name != "b" {
+		t.Errorf("New = %v, want d and the other version of b", got)
+	}
+	var none *Existing
+	if got := none.New([]*apk.PackageInfo{info("a", "1-r0")}); len(got) != 1 {
+		t.Errorf("a new root: New = %v, want everything", got)
+	}
+}
