@@ -13,6 +13,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
+	"github.com/pestle-dev/pestle/apk/version"
 )
 
 // Existing is what a root already holds, as its apk database says.
@@ -107,9 +108,31 @@ func readRootFile(r *os.Root, name string) ([]byte, error) {
 	return data, nil
 }
 
-// Add returns the world to resolve when world is added to the root: the
-// root's world, then the names of world it does not have yet.
-func (e *Existing) Add(world []string) []string { return union(e.World, world) }
+// Add returns the world to resolve when world is added to the root, as
+// apk add makes it: the root's world, where an entry of world for a name
+// it already has takes that entry's place ("hello" becomes "hello=1.0-r0"),
+// then the other entries of world.
+func (e *Existing) Add(world []string) []string {
+	out := slices.Clone(e.World)
+	for _, w := range world {
+		if i := slices.IndexFunc(out, func(o string) bool { return worldName(o) == worldName(w) }); i >= 0 {
+			out[i] = w
+		} else {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// worldName is the package a world entry is about ("hello" for
+// "hello>=1", "!hello"); an entry that does not parse is its own name.
+func worldName(w string) string {
+	d, err := version.ParseDependency(w)
+	if err != nil {
+		return w
+	}
+	return d.Name
+}
 
 // addRepositories returns the root's repositories, then those of repos it
 // does not list yet.
@@ -134,7 +157,7 @@ func (e *Existing) Keeps(pkgs []*apk.PackageInfo) error {
 	for _, p := range pkgs {
 		got[p.Name] = p.Version
 	}
-	var changed []string
+	var changed, pins []string
 	for _, name := range slices.Sorted(maps.Keys(e.Packages)) {
 		have := e.Packages[name]
 		switch v, ok := got[name]; {
@@ -142,12 +165,17 @@ func (e *Existing) Keeps(pkgs []*apk.PackageInfo) error {
 			changed = append(changed, fmt.Sprintf("%s-%s (it would go)", name, have))
 		case v != have:
 			changed = append(changed, fmt.Sprintf("%s-%s (it would become %s)", name, have, v))
+			pins = append(pins, name+"="+have)
 		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrWouldChange, strings.Join(changed, ", "))
+	hint := ""
+	if len(pins) > 0 {
+		hint = "; to keep the versions it has, name them: " + strings.Join(pins, " ")
+	}
+	return fmt.Errorf("%w: %s%s", ErrWouldChange, strings.Join(changed, ", "), hint)
 }
 
 // ErrWouldChange is Keeps' error: adding to a root would upgrade or remove

@@ -47,6 +47,9 @@ func TestReadRoot(t *testing.T) {
 	if got := e.Add([]string{"custom-ca-certs-1", "replayout"}); strings.Join(got, " ") != "replayout custom-ca-certs-1" {
 		t.Errorf("Add = %v, want the root's world, then the new name", got)
 	}
+	if got := e.Add([]string{"replayout=1.0.0-r0", "x"}); strings.Join(got, " ") != "replayout=1.0.0-r0 x" {
+		t.Errorf("Add = %v, want the constraint in the place of the name", got)
+	}
 	if got := e.addRepositories([]string{"/srv/c", "/srv/a"}); strings.Join(got, " ") != "/srv/a https://b.example/os /srv/c" {
 		t.Errorf("addRepositories = %v", got)
 	}
@@ -90,7 +93,7 @@ func TestKeeps(t *testing.T) {
 	if !errors.Is(err, ErrWouldChange) {
 		t.Fatalf("err = %v, want ErrWouldChange", err)
 	}
-	for _, want := range []string{"a-1-r0 (it would become 1-r1)", "b-2-r0 (it would go)"} {
+	for _, want := range []string{"a-1-r0 (it would become 1-r1)", "b-2-r0 (it would go)", "name them: a=1-r0"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v does not say %q", err, want)
 		}
