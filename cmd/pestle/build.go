@@ -118,11 +118,19 @@ func report(cmd *cobra.Command, res *build.Result) {
 		printf(cmd, "skipped: %s\n", res.Skipped)
 		return
 	}
+	unsigned := ""
+	if res.Unsigned {
+		unsigned = ", unsigned: no --signing-key"
+	}
 	for _, w := range res.Packages {
-		printf(cmd, "wrote %s (%s)\n", w.Path, humanBytes(w.Info.FileSize))
+		printf(cmd, "wrote %s (%s%s)\n", w.Path, humanBytes(w.Info.FileSize), unsigned)
 	}
 	if res.Index != "" {
-		printf(cmd, "updated %s\n", res.Index)
+		if res.Unsigned {
+			printf(cmd, "updated %s (unsigned)\n", res.Index)
+		} else {
+			printf(cmd, "updated %s\n", res.Index)
+		}
 	}
 	if res.Network != "" {
 		printf(cmd, "%s\n", res.Network)

@@ -29,7 +29,10 @@ type Result struct {
 	// CachedRoot tells whether the guest root came from the cache.
 	CachedRoot bool
 	// Network is the proxy's summary line ("" when the build had none).
-	Network  string
+	Network string
+	// Unsigned is set when the packages and the index were not signed (no
+	// signing key).
+	Unsigned bool
 	Duration time.Duration
 }
 
@@ -88,7 +91,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	ses.net = nw
-	res := &Result{Arch: plan.Arch, CachedRoot: ses.hit}
+	res := &Result{Arch: plan.Arch, CachedRoot: ses.hit, Unsigned: signer == nil}
 	if opts.Keep {
 		res.Workspace = ses.workspace
 		log.Info("keeping the workspace and guest root", "workspace", ses.workspace, "guest", ses.guest)
