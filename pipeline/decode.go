@@ -51,7 +51,7 @@ func decodeYAML(data []byte, file string, out any) ErrorList {
 		if errors.Is(err, io.EOF) {
 			e.at(Pos{}, "", "empty file: a recipe needs at least a package section")
 		} else {
-			e.add(yamlSyntaxError(file, err))
+			e.add(yamlSyntaxError(file, data, err))
 		}
 		return e.list
 	}
@@ -59,7 +59,7 @@ func decodeYAML(data []byte, file string, out any) ErrorList {
 	if err := dec.Decode(&extra); err == nil {
 		e.at(Pos{extra.Line, extra.Column}, "remove the second document or split the file", "more than one YAML document")
 	} else if !errors.Is(err, io.EOF) {
-		e.add(yamlSyntaxError(file, err))
+		e.add(yamlSyntaxError(file, data, err))
 	}
 	if len(doc.Content) == 0 {
 		e.at(Pos{}, "", "empty file: a recipe needs at least a package section")
@@ -73,13 +73,46 @@ func decodeYAML(data []byte, file string, out any) ErrorList {
 // yamlLineRE is compiled on first use: only a syntax error needs it.
 var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
-func yamlSyntaxError(file string, err error) *Error {
+func yamlSyntaxError(file string, data []byte, err error) *Error {
 	msg := err.Error()
 	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if strings.Contains(m[2], "tab character") || strings.Contains(m[2], "cannot start any token") {
+			// The parser names the line where the block began; the tab
+			// may be on a later line.
+			if l := tabIndent(data, line); l > 0 {
+				return &Error{File: file, Line: l, Col: 1, Msg: "invalid YAML: a tab in the indentation",
+					Hint: "indent with spaces: YAML does not allow tabs there"}
+			}
+			if strings.Contains(m[2], "tab character") {
+				return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2],
+					Hint: "indent with spaces: YAML does not allow tabs in indentation"}
+			}
+		}
 		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
 	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// tabIndent returns the first line, from line from (1-based) on, that
+// starts with a tab, or 0. It stops at a line with a tab after spaces in
+// its indentation: there the tab may be a block scalar's content (a
+// Makefile in a heredoc), while a tab in the first column is always
+// indentation, so the line it names is certain.
+func tabIndent(data []byte, from int) int {
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if i+1 < from {
+			continue
+		}
+		lead := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+		switch {
+		case len(lead) > 0 && lead[0] == '\t':
+			return i + 1
+		case bytes.IndexByte(lead, '\t') >= 0:
+			return 0
+		}
+	}
+	return 0
 }
 
 type decoder struct {

@@ -119,6 +119,32 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+// TestParseTabsSayWhere: a tab that starts a line is placed there (the
+// YAML parser names the line where the block began), with the fix; a tab
+// after spaces, which may be a block scalar's content, leaves the
+// parser's line, with the fix.
+func TestParseTabsSayWhere(t *testing.T) {
+	heredoc := "package:\n  name: x\n  version: 1\npipeline:\n  - runs: |\n      cat > Makefile <<EOF\n      all:\n      \techo hi\n      EOF\n  \t- runs: echo\n"
+	for _, tc := range []struct{ src, want string }{
+		{"package:\n  name: x\n\tversion: 1\n", "r.yaml:3:1: invalid YAML: a tab in the indentation; indent with spaces"},
+		{"a:\n\tb: 1\n", "r.yaml:2:1: invalid YAML: a tab in the indentation"},
+		{"a:\n  b: 1\n  c:\n    - d\n\t- e\n", "r.yaml:5:1: invalid YAML: a tab in the indentation"},
+		{"package:\n  name: x\n  version: 1\npipeline:\n  - runs: |\n      echo\n  \t\techo\n",
+			"r.yaml:5: invalid YAML: found a tab character where an indentation space is expected; indent with spaces"},
+		{heredoc, "invalid YAML: found a tab character"},
+		{"a: 1\nb: [1, 2\nc: 3\n", "r.yaml:1: invalid YAML: did not find expected ',' or ']'"},
+	} {
+		_, err := Parse([]byte(tc.src), "r.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v; want %q", tc.src, err, tc.want)
+		}
+	}
+	// The Makefile's tab is content: never named as the culprit.
+	if _, err := Parse([]byte(heredoc), "r.yaml"); err != nil && strings.Contains(err.Error(), "r.yaml:8:") {
+		t.Errorf("the heredoc's tab was blamed: %v", err)
+	}
+}
+
 func TestParseAliasBomb(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("package: {name: a, version: 1}\nvars:\n  x0: &x0 a\n")
