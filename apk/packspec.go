@@ -3,6 +3,8 @@ package apk
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pestle-dev/pestle/apk/version"
 )
 
 // PackSpec names a package made straight from a directory tree (pestle
@@ -26,6 +28,10 @@ func (s PackSpec) Info() (*PackageInfo, error) {
 	if strings.Contains(s.Version, "-") {
 		return nil, fmt.Errorf("version %q contains \"-\": give the version without -rN and the N as the epoch (--epoch)", s.Version)
 	}
+	full := fmt.Sprintf("%s-r%d", s.Version, s.Epoch)
+	if err := version.Validate(full); err != nil {
+		return nil, fmt.Errorf("%w: apk-tools would refuse the package (versions are like 1.2.3, 1.0_rc1, 2.12a)", err)
+	}
 	arch, err := NormalizeArch(s.Arch)
 	if err != nil {
 		return nil, err
@@ -35,7 +41,7 @@ func (s PackSpec) Info() (*PackageInfo, error) {
 		origin = s.Name
 	}
 	return &PackageInfo{
-		Name: s.Name, Version: fmt.Sprintf("%s-r%d", s.Version, s.Epoch), Arch: arch,
+		Name: s.Name, Version: full, Arch: arch,
 		Description: s.Description, URL: s.URL, License: s.License, Origin: origin,
 		Depends: s.Depends, Provides: s.Provides, Replaces: s.Replaces, ProviderPriority: s.ProviderPriority,
 	}, nil

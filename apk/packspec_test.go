@@ -28,4 +28,16 @@ func TestPackSpecInfo(t *testing.T) {
 	if _, err := (PackSpec{Name: "a", Version: "1-r0"}).Info(); !strings.Contains(err.Error(), "without -rN") {
 		t.Errorf("error %q does not say how to fix it", err)
 	}
+	// What apk-tools cannot parse as a version is refused, naming it.
+	for _, v := range []string{"1.0.a", "1..2", "1.2_foo", "1.2.3~rc"} {
+		_, err := (PackSpec{Name: "a", Version: v}).Info()
+		if err == nil || !strings.Contains(err.Error(), v) || !strings.Contains(err.Error(), "apk-tools would refuse") {
+			t.Errorf("version %q: %v, want it refused by name", v, err)
+		}
+	}
+	for _, v := range []string{"1.2.3", "1.0_rc1", "2.12a", "20240101", "1.2.3_p4_git20240101"} {
+		if _, err := (PackSpec{Name: "a", Version: v}).Info(); err != nil {
+			t.Errorf("version %q: %v", v, err)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	apkversion "github.com/pestle-dev/pestle/apk/version"
 	"github.com/pestle-dev/pestle/sandbox"
 )
 
@@ -170,6 +171,14 @@ func (c *compiler) compile() *Plan {
 	version := c.expand(c.base, p.Version, r.File, p.At.Key("version"), "in package.version")
 	if name != "" && !validPackageName(name) {
 		c.fail(r.File, p.At.Key("name"), "names start with a letter or digit, then letters, digits and + _ . -", "package name %q is not valid", name)
+	}
+	if version != "" {
+		// melange builds it; apk-tools and apko refuse it later.
+		if err := apkversion.Validate(fmt.Sprintf("%s-r%d", version, p.Epoch)); err != nil {
+			pos := p.At.Key("version")
+			c.warnf("%spackage.version: %v; apk-tools refuses such a version (versions are like 1.2.3, 1.0_rc1, 2.12a)",
+				(&Error{File: r.File, Line: pos.Line, Col: pos.Col}).Error(), err)
+		}
 	}
 	c.base.Set("package.name", name)
 	c.base.Set("package.version", version)
