@@ -111,3 +111,14 @@ func checkName(what, s string) error {
 	}
 	return nil
 }
+
+// LocalDir is the directory of a repository given as a local path or a
+// file:// URL; ok is false for an http(s) repository or one that does
+// not parse.
+func LocalDir(repository string) (dir string, ok bool) {
+	l, err := parseLocation(repository)
+	if err != nil || l.remote() {
+		return "", false
+	}
+	return l.dir, true
+}

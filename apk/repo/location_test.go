@@ -47,6 +47,13 @@ func TestParseLocation(t *testing.T) {
 			t.Errorf("parseLocation(%q) = %q remote %v, want %q remote %v", tc.in, l, l.remote(), tc.want, tc.remote)
 		}
 	}
+	for _, tc := range tests {
+		dir, ok := LocalDir(tc.in)
+		wantOK := tc.wantErr == "" && !tc.remote
+		if ok != wantOK || (ok && dir != filepath.FromSlash(tc.want)) {
+			t.Errorf("LocalDir(%q) = %q, %v; want a local dir: %v", tc.in, dir, ok, wantOK)
+		}
+	}
 }
 
 func TestChild(t *testing.T) {

@@ -44,9 +44,10 @@ func networkMode(opts *EnvOptions, plan *pipeline.Plan) (netrec.Mode, error) {
 	return mode, nil
 }
 
-// openNetwork prepares the network of a build or test. lockPath is the
-// lock that replay serves (a missing one serves nothing).
-func openNetwork(opts *EnvOptions, plan *pipeline.Plan, lockPath string) (*network, error) {
+// openNetwork prepares the network of a build or test. In replay, it
+// serves what the locks recorded (for a URL in several, the first lock's
+// record); a lock that does not exist serves nothing.
+func openNetwork(opts *EnvOptions, plan *pipeline.Plan, locks ...string) (*network, error) {
 	mode, err := networkMode(opts, plan)
 	if err != nil {
 		return nil, err
@@ -64,14 +65,9 @@ func openNetwork(opts *EnvOptions, plan *pipeline.Plan, lockPath string) (*netwo
 		return nil, err
 	}
 	cfg := netrec.Config{Mode: mode, Allow: allow, CacheDir: filepath.Join(apkCache, "network"),
-		Upstream: opts.NetworkUpstream, Logger: n.log, LockPath: lockPath}
+		Upstream: opts.NetworkUpstream, Logger: n.log, LockPath: strings.Join(locks, " or ")}
 	if mode == netrec.Replay {
-		cfg.Lock, err = netrec.ReadLock(lockPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			n.log.Info("no network lock: replay serves no request", "lock", lockPath)
-			cfg.Lock, err = &netrec.Lock{Version: netrec.LockVersion}, nil
-		}
-		if err != nil {
+		if cfg.Lock, err = readLocks(locks, n.log); err != nil {
 			return nil, err
 		}
 	}
@@ -85,6 +81,27 @@ func openNetwork(opts *EnvOptions, plan *pipeline.Plan, lockPath string) (*netwo
 	}
 	n.proxy.Serve(n.ns.Listener)
 	return n, nil
+}
+
+// readLocks reads the locks that exist of paths into one.
+func readLocks(paths []string, log *slog.Logger) (*netrec.Lock, error) {
+	all := &netrec.Lock{Version: netrec.LockVersion}
+	found := false
+	for _, p := range paths {
+		l, err := netrec.ReadLock(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		found = true
+		all.Requests = append(all.Requests, l.Requests...)
+	}
+	if !found {
+		log.Info("no network lock: replay serves no request", "lock", strings.Join(paths, ", "))
+	}
+	return all, nil
 }
 
 // apply sets the sandbox's network: host, nothing (off), or the proxy's
@@ -154,9 +171,17 @@ func (n *network) downloads(pkg string) []Source {
 	return out
 }
 
-// writeLock records the build's exchanges next to its packages (record
-// mode only; replay leaves the lock it read as it is). A build that made
-// no request leaves no lock, and removes a stale one.
+// recorded is how many distinct exchanges the proxy recorded.
+func (n *network) recorded() int {
+	if n == nil || n.proxy == nil {
+		return 0
+	}
+	return len(n.proxy.Entries())
+}
+
+// writeLock records the exchanges of a build or test at path, next to
+// the package (record mode only; replay leaves the locks it read as they
+// are). One that made no request leaves no lock, and removes a stale one.
 func (n *network) writeLock(path string) error {
 	if n.proxy == nil || n.mode != netrec.Record {
 		return nil

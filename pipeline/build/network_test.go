@@ -360,3 +360,86 @@ func TestNetworkModeAndHints(t *testing.T) {
 		}
 	}
 }
+
+const nettestTest = `pipeline:
+  - runs: mkdir -p ${{targets.destdir}}/usr/share && echo x > ${{targets.destdir}}/usr/share/x
+test:
+  environment:
+    contents:
+      packages: [busybox]
+    environment:
+      FILE_URL: %s
+  pipeline:
+    - name: fetches
+      runs: |
+        wget -q -O got.txt "$FILE_URL"
+        grep -q "a plain file" got.txt
+`
+
+// TestTestRecordsAndReplaysTheNetwork: a test records its downloads in
+// a lock of its own beside the package under test, and replays them from
+// it with the internet gone.
+func TestTestRecordsAndReplaysTheNetwork(t *testing.T) {
+	inet := newFakeInternet(t)
+	tb := newTestBuild(t, busyboxRecipe("nettest")+strings.Replace(nettestTest, "%s", inet.fileURL(), 1))
+	tb.opts.ApkCacheDir = t.TempDir()
+	tb.opts.NetworkUpstream = inet.upstream()
+	res, err := tb.run(t)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tb.out.String())
+	}
+	dir := filepath.Dir(res.Packages[0].Path)
+	if _, err := os.Stat(filepath.Join(dir, "nettest-1.0.0-r0.network.json")); err == nil {
+		t.Errorf("a build that made no request wrote a lock")
+	}
+	topts := TestOptions{EnvOptions: tb.opts.EnvOptions}
+	topts.Repositories = append(topts.Repositories, tb.opts.OutDir)
+	topts.Keyring = append(topts.Keyring, tb.opts.SigningKey+".pub")
+	test := func(mode netrec.Mode) error {
+		t.Helper()
+		topts.Network = mode
+		rep, err := Test(t.Context(), topts)
+		if err != nil {
+			t.Fatalf("--network=%s: %v\n%s", mode, err, tb.out.String())
+		}
+		return rep.Results[0].Err
+	}
+
+	// Record, the default: the lock names the URL and its checksum.
+	if err := test(netrec.Record); err != nil {
+		t.Fatalf("record: %v\n%s", err, tb.out.String())
+	}
+	lockFile := filepath.Join(dir, "nettest-1.0.0-r0.test.network.json")
+	lock, err := netrec.ReadLock(lockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lock.Requests) != 1 || lock.Requests[0].URL != inet.fileURL() || lock.Requests[0].SHA256 != inet.sum("/plain.txt") {
+		t.Errorf("test lock:\n%s", mustRead(t, lockFile))
+	}
+	recorded := mustRead(t, lockFile)
+
+	// Replay with the internet gone.
+	inet.stop()
+	if err := test(netrec.Replay); err != nil {
+		t.Fatalf("replay: %v\n%s", err, tb.out.String())
+	}
+
+	// A test that asks for more than the lock recorded is refused by URL.
+	other := strings.Replace(mustReadString(t, tb.opts.Recipe), "/plain.txt", "/other.txt", 1)
+	if err := os.WriteFile(tb.opts.Recipe, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = test(netrec.Replay)
+	t.Logf("unrecorded: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "/other.txt is not in the network lock") {
+		t.Errorf("unrecorded URL: %v", err)
+	}
+	// A failed test in record mode leaves the lock as it was.
+	if err := test(netrec.Record); err == nil {
+		t.Fatal("record with the internet gone passed")
+	}
+	if !bytes.Equal(mustRead(t, lockFile), recorded) {
+		t.Errorf("a failed test rewrote the lock:\n%s", mustRead(t, lockFile))
+	}
+}

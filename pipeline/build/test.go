@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pestle-dev/pestle/apk/repo"
 	"github.com/pestle-dev/pestle/pipeline"
+	"github.com/pestle-dev/pestle/pipeline/netrec"
 )
 
 // TestReport is the outcome of Test: one entry per package with a test.
@@ -119,7 +121,9 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 		return err
 	}
 	defer ses.close()
-	nw, err := openNetwork(opts, plan, lockPath(filepath.Join("packages", plan.Arch), plan)) // replay: the build's lock in ./packages
+	lockDir, local := testLockDir(env.Repositories, plan, tp.Package)
+	testLock := filepath.Join(lockDir, netrec.TestLockName(tp.Package+"-"+plan.Package.FullVersion+".apk"))
+	nw, err := openNetwork(opts, plan, testLock, lockPath(lockDir, plan))
 	if err != nil {
 		return err
 	}
@@ -145,5 +149,33 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 	if s := nw.summary(); s != "" {
 		ses.log.Info(s, "package", tp.Package)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if !local {
+		if nw.recorded() > 0 {
+			ses.log.Info("network lock not written: no local repository holds the package under test", "package", tp.Package)
+		}
+		return nil
+	}
+	return nw.writeLock(testLock)
+}
+
+// testLockDir is where the network locks of the test of package pkg
+// are: beside the package, in the first local repository (of repos) that
+// holds it, with local set; else ./packages/<arch>, which only replay
+// reads.
+func testLockDir(repos []string, plan *pipeline.Plan, pkg string) (dir string, local bool) {
+	name := pkg + "-" + plan.Package.FullVersion + ".apk"
+	for _, r := range repos {
+		d, ok := repo.LocalDir(r)
+		if !ok {
+			continue
+		}
+		d = filepath.Join(d, plan.Arch)
+		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && fi.Mode().IsRegular() {
+			return d, true
+		}
+	}
+	return filepath.Join("packages", plan.Arch), false
 }

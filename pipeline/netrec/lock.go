@@ -52,6 +52,13 @@ func LockName(apkName string) string {
 	return strings.TrimSuffix(apkName, ".apk") + ".network.json"
 }
 
+// TestLockName is the name of the lock of a package's test, for the
+// package's file name (<name>-<version>.apk →
+// <name>-<version>.test.network.json).
+func TestLockName(apkName string) string {
+	return strings.TrimSuffix(apkName, ".apk") + ".test.network.json"
+}
+
 // sortEntries orders entries by URL, method, status and checksum, and
 // drops duplicates.
 func sortEntries(es []Entry) []Entry {

@@ -356,7 +356,7 @@ func (p *Proxy) replayOne(w http.ResponseWriter, r *http.Request, u, hostport st
 			lock = "(none)"
 		}
 		p.refuse(w, http.StatusForbidden, Refusal{Host: hostport, URL: u, Message: fmt.Sprintf(
-			"%s %s is not in the network lock %s: --network=replay serves only what was recorded; rebuild with --network=record to record it", r.Method, u, lock)})
+			"%s %s is not in the network lock %s: --network=replay serves only what was recorded; run with --network=record to record it", r.Method, u, lock)})
 		return
 	}
 	f, err := p.store.open(e.SHA256, e.Size)
