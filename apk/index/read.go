@@ -135,9 +135,21 @@ func verifyDigest(sigs []apk.Signature, digest func(crypto.Hash) []byte, kr *key
 	if allowUntrusted {
 		return "", nil
 	}
-	return "", fmt.Errorf("%w: index signed by %s, and no key of that name is in the keyring: add the public key file under that name",
-		keys.ErrUntrusted, strings.Join(names, ", "))
+	return "", &UntrustedError{Keys: names}
 }
+
+// UntrustedError is an index signed only by keys the keyring lacks. It
+// matches keys.ErrUntrusted.
+type UntrustedError struct {
+	Keys []string // the signers' key names
+}
+
+func (e *UntrustedError) Error() string {
+	return fmt.Sprintf("%v: index signed by %s, and no key of that name is in the keyring: add the public key file under that name",
+		keys.ErrUntrusted, strings.Join(e.Keys, ", "))
+}
+
+func (e *UntrustedError) Unwrap() error { return keys.ErrUntrusted }
 
 // Split separates an index file into its signature entries and the unsigned
 // bytes after the signature member. An index whose first entry is not a

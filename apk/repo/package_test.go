@@ -12,6 +12,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/internal/fixture"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 // Byte offsets in pretend-baselayout-1.0.0-r0.apk (see the format spec):
@@ -323,5 +324,48 @@ func TestLocalRepositoryErrors(t *testing.T) {
 	}
 	if _, err := r.Fetch(t.Context(), find(t, ix, "replayout")); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "not in the directory") {
 		t.Errorf("missing local package: err = %v, want ErrNotFound", err)
+	}
+}
+
+// An index signed by a key the keyring lacks: the error names the key
+// file beside the repository when there is one.
+func TestUntrustedLocalIndexNamesTheKeyBesideIt(t *testing.T) {
+	fx := fixture.Dir(t)
+	r, err := Open(t.Context(), filepath.Join(fx, "melange-repo"), Options{Keyring: keys.NewKeyring()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Index(t.Context())
+	key := filepath.Join(fx, "melange-repo", "melange.rsa.pub")
+	if !errors.Is(err, keys.ErrUntrusted) || !strings.Contains(err.Error(), "(the repository has one: "+key+")") {
+		t.Errorf("err = %v, want ErrUntrusted naming %s", err, key)
+	}
+
+	tmp := filepath.Join(t.TempDir(), "repo")
+	if err := os.MkdirAll(filepath.Join(tmp, "x86_64"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(fx, "melange-repo", "x86_64", "APKINDEX.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "x86_64", "APKINDEX.tar.gz"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Open(t.Context(), tmp, Options{Keyring: keys.NewKeyring(), Arch: "x86_64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Index(t.Context())
+	if !errors.Is(err, keys.ErrUntrusted) || strings.Contains(err.Error(), "the repository has one") {
+		t.Errorf("no key beside the repository: err = %v", err)
+	}
+	// In the directory above, as melange lays out a project.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(tmp), "melange.rsa.pub"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Index(t.Context())
+	if want := filepath.Join(filepath.Dir(tmp), "melange.rsa.pub"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("key in the project folder: err = %v, want it named", err)
 	}
 }

@@ -99,6 +99,12 @@ func (r *Repository) Index(ctx context.Context) (*index.Index, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("repository %s: %w: no index %s (is %q the right architecture?)", r.URL, ErrNotFound, u, r.Arch)
 		}
+		var ue *index.UntrustedError
+		if errors.As(err, &ue) {
+			if key := r.findKey(ue.Keys); key != "" {
+				err = fmt.Errorf("%w (the repository has one: %s)", err, key)
+			}
+		}
 		return ix, err
 	}
 	var ix *index.Index
@@ -114,6 +120,24 @@ func (r *Repository) Index(ctx context.Context) (*index.Index, error) {
 		return nil, err
 	}
 	return ix, nil
+}
+
+// findKey is a public key file of one of names beside a local
+// repository (in its arch directory, its directory or the one above,
+// where pestle's and melange's layouts keep it), or "".
+func (r *Repository) findKey(names []string) string {
+	for _, name := range names {
+		if checkName("key name", name) != nil {
+			continue
+		}
+		for _, dir := range []string{r.loc.child(r.Arch), r.loc.dir, filepath.Dir(r.loc.dir)} {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // Fetch returns the path of pkg's .apk file once it has been verified
