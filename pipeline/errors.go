@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/typo"
 )
 
 // ErrArchNotTargeted is returned (wrapped) by Compile when the recipe's
@@ -119,51 +121,8 @@ func (e *errs) add(err *Error) { e.list = append(e.list, err) }
 // suggest returns a "did you mean" hint naming the candidate closest to
 // word (or the one word abbreviates), or "" when none is a likely typo.
 func suggest(word string, candidates []string) string {
-	best, bestDist := "", -1
-	lw := strings.ToLower(strings.ReplaceAll(word, "_", "-"))
-	for _, c := range candidates {
-		d := editDistance(lw, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
-			best, bestDist = c, d
-		}
-	}
-	limit := max(2, len(word)/3)
-	if bestDist >= 0 && bestDist <= limit && bestDist < len(word) {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	if len(lw) >= 4 {
-		for _, c := range candidates {
-			if strings.HasPrefix(strings.ToLower(c), lw) {
-				return fmt.Sprintf("did you mean %q?", c)
-			}
-		}
+	if c := typo.Closest(word, candidates); c != "" {
+		return fmt.Sprintf("did you mean %q?", c)
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		if a == b {
-			return 0
-		}
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -153,6 +153,24 @@ func TestAlpine316Errors(t *testing.T) {
 			t.Errorf("%q: err = %v, want kind %d containing %q", c.world, err, c.kind, c.msg)
 		}
 	}
+	// A misspelt name in the request gets the name it is likely a typo
+	// of; a library or command name, or one near nothing, gets none.
+	for world, want := range map[string]string{
+		"busybx":               `no package in the repository provides it (did you mean "busybox"?)`,
+		"alpine-baselayout-dt": `(did you mean "alpine-baselayout-data"?)`,
+		"so:libc.so.6":         "",
+		"cmd:busybx":           "",
+		"qqqqqqqqqq":           "",
+	} {
+		_, err := r.Resolve([]string{world})
+		var re *Error
+		if !errors.As(err, &re) || re.Kind != KindNotFound {
+			t.Fatalf("%s: %v, want not found", world, err)
+		}
+		if hint := strings.Contains(err.Error(), "did you mean"); hint != (want != "") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", world, err, want)
+		}
+	}
 }
 
 // TestMelangeVirtual uses the melange fixture, where two packages provide

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/version"
+	"github.com/pestle-dev/pestle/internal/typo"
 )
 
 // Options tune a Resolver. The zero value is ready to use.
@@ -83,6 +84,22 @@ type name struct {
 	// provide it, 1 if other packages do too, 2 if only other packages do.
 	kind  int8
 	chain int32 // longest dependency chain below the name
+}
+
+// closestName is the package name a requested name that nothing
+// provides is likely a typo of, or "". A prefixed name (so:, cmd:, pc:)
+// gets none: near names there are other libraries and commands.
+func (r *Resolver) closestName(want string) string {
+	if strings.Contains(want, ":") {
+		return ""
+	}
+	var candidates []string
+	for _, n := range r.names {
+		if len(n.providers) > 0 && !strings.Contains(n.s, ":") {
+			candidates = append(candidates, n.s)
+		}
+	}
+	return typo.Closest(want, candidates)
 }
 
 // New indexes the packages of repos, given in priority order (earlier

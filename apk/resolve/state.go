@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -73,8 +74,11 @@ func (s *state) applyWorld(deps []version.Dependency) *Error {
 			if d.Conflict {
 				continue // nothing provides it: the conflict holds
 			}
-			return &Error{Kind: KindNotFound, Name: d.Name, Problem: "the request needs " + d.String() +
-				"; no package in " + s.r.repoCount() + " provides " + itOrName(d)}
+			problem := "the request needs " + d.String() + "; no package in " + s.r.repoCount() + " provides " + itOrName(d)
+			if c := s.r.closestName(d.Name); c != "" {
+				problem += fmt.Sprintf(" (did you mean %q?)", c)
+			}
+			return &Error{Kind: KindNotFound, Name: d.Name, Problem: problem}
 		}
 		if err := s.addConstraint(n, d, -1); err != nil {
 			return err

@@ -9,16 +9,17 @@ import (
 
 // TestImportRules enforces design.md's layering: keys imports nothing of
 // ours, apk only keys, sandbox nothing of ours, and no library imports
-// cobra. internal/fsutil (atomic writes, tree removal) and internal/httpget
-// (the downloaders' error type, retry rule and progress hook) are the
-// shared leaves below them all: they import only the standard library.
+// cobra. internal/fsutil (atomic writes, tree removal), internal/httpget
+// (the downloaders' error type, retry rule and progress hook) and
+// internal/typo ("did you mean" hints) are the shared leaves below them
+// all: they import only the standard library.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/pestle-dev/pestle/"
 	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "../../...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	leaves := map[string]bool{mod + "internal/fsutil": true, mod + "internal/httpget": true}
+	leaves := map[string]bool{mod + "internal/fsutil": true, mod + "internal/httpget": true, mod + "internal/typo": true}
 	allowed := map[string][]string{
 		"keys":     {},
 		"apk":      {"keys", "apk"},
