@@ -99,7 +99,7 @@ func (r *Resolver) closestName(want string) string {
 			candidates = append(candidates, n.s)
 		}
 	}
-	return typo.Closest(want, candidates)
+	return typo.Near(want, candidates)
 }
 
 // New indexes the packages of repos, given in priority order (earlier

@@ -9,18 +9,10 @@ import "strings"
 // or the first candidate that word abbreviates (four letters or more);
 // "" otherwise.
 func Closest(word string, candidates []string) string {
-	best, bestDist := "", -1
-	lw := strings.ToLower(strings.ReplaceAll(word, "_", "-"))
-	for _, c := range candidates {
-		d := distance(lw, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
-			best, bestDist = c, d
-		}
+	if c := closest(word, candidates, max(2, len(word)/3)); c != "" {
+		return c
 	}
-	limit := max(2, len(word)/3)
-	if bestDist >= 0 && bestDist <= limit && bestDist < len(word) {
-		return best
-	}
+	lw := fold(word)
 	if len(lw) >= 4 {
 		for _, c := range candidates {
 			if strings.HasPrefix(strings.ToLower(c), lw) {
@@ -30,6 +22,37 @@ func Closest(word string, candidates []string) string {
 	}
 	return ""
 }
+
+// Near is Closest held to a stricter rule, for names that are many and
+// short (package names), where two edits make another real name: at most
+// one edit per four bytes of word, no abbreviations, and nothing for a
+// word under four bytes.
+func Near(word string, candidates []string) string {
+	if len(word) < 4 {
+		return ""
+	}
+	return closest(word, candidates, len(word)/4)
+}
+
+// closest is the candidate at the smallest distance from word, if that
+// is at most limit and less than word's length; ties go to the first in
+// byte order.
+func closest(word string, candidates []string, limit int) string {
+	best, bestDist := "", -1
+	lw := fold(word)
+	for _, c := range candidates {
+		d := distance(lw, strings.ToLower(c))
+		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist >= 0 && bestDist <= limit && bestDist < len(word) {
+		return best
+	}
+	return ""
+}
+
+func fold(word string) string { return strings.ToLower(strings.ReplaceAll(word, "_", "-")) }
 
 // distance is the Levenshtein distance between a and b (bytes); strings
 // over 64 bytes are either equal (0) or far apart (64).

@@ -25,6 +25,18 @@ func TestClosest(t *testing.T) {
 	if got := Closest("anything", nil); got != "" {
 		t.Errorf("no candidates: %q", got)
 	}
+	for _, tc := range []struct{ word, want string }{
+		{"busybx", "busybox"},
+		{"busybox-stati", "busybox-static"},
+		{"bsybx", ""},    // two edits in six bytes
+		{"pipe", ""},     // no abbreviations
+		{"wit", ""},      // too short to tell
+		{"WITH", "with"}, // case is not an edit
+	} {
+		if got := Near(tc.word, words); got != tc.want {
+			t.Errorf("Near(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
 	// Equal distances: the first in byte order, whatever the input order.
 	if a, b := Closest("ab", []string{"ax", "aa"}), Closest("ab", []string{"aa", "ax"}); a != "aa" || b != "aa" {
 		t.Errorf("ties: %q, %q; want aa", a, b)

@@ -511,6 +511,20 @@ func TestTestPassesAndFails(t *testing.T) {
 	}
 }
 
+// A test of a package that is in no repository says to build it first.
+func TestTestOfAPackageNotBuilt(t *testing.T) {
+	tb := newTestBuild(t, testedRecipe)
+	topts := TestOptions{EnvOptions: tb.opts.EnvOptions, Package: "greeter"}
+	rep, err := Test(t.Context(), topts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "no package in the repository provides it: build it first (pestle build " + tb.opts.Recipe + "), or add the repository that holds it with -r"
+	if len(rep.Results) != 1 || rep.Results[0].Err == nil || !strings.Contains(rep.Results[0].Err.Error(), want) {
+		t.Fatalf("results %+v, want an error containing %q", rep.Results, want)
+	}
+}
+
 func TestBuildTimeoutKillsTheStep(t *testing.T) {
 	recipe := `package:
   name: slow

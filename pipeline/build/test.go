@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk/repo"
+	"github.com/pestle-dev/pestle/apk/resolve"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/netrec"
 )
@@ -117,6 +118,10 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 		AllowUntrusted: opts.AllowUntrusted,
 	}
 	ses, err := openSession(ctx, opts, env, "test-"+tp.Package)
+	var re *resolve.Error
+	if errors.As(err, &re) && re.Kind == resolve.KindNotFound && re.Name == tp.Package {
+		return fmt.Errorf("%w: build it first (pestle build %s), or add the repository that holds it with -r", err, opts.Recipe)
+	}
 	if err != nil {
 		return err
 	}
