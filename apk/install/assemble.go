@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
@@ -22,6 +24,9 @@ type Request struct {
 	Repositories []string
 	// Keyring entries are key files, directories of keys or key URLs.
 	Keyring []string
+	// Keys are trusted too: PEM public keys by name (a root's
+	// etc/apk/keys, Existing.Keys).
+	Keys map[string][]byte
 	// AllowUntrusted accepts unsigned or untrusted indexes.
 	AllowUntrusted bool
 	// Repo supplies the architecture, cache, HTTP client, progress and
@@ -55,6 +60,11 @@ func Select(ctx context.Context, req Request) (*Selection, error) {
 	kr, err := repo.LoadKeyring(ctx, req.Keyring, req.Repo)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(req.Keys)) {
+		if err := kr.AddPEM(name, req.Keys[name]); err != nil {
+			return nil, fmt.Errorf("the root's etc/apk/keys: %w", err)
+		}
 	}
 	ropts := req.Repo
 	ropts.Keyring = kr

@@ -22,10 +22,20 @@ type Existing struct {
 	World        []string          // etc/apk/world
 	Arch         string            // etc/apk/arch, "" when missing
 	Repositories []string          // etc/apk/repositories, comments left out
+	// Keys are the public keys of etc/apk/keys, by file name (PEM, not
+	// parsed yet): the keys apk trusts in that root.
+	Keys map[string][]byte
 }
 
 // maxRootFile bounds what ReadRoot reads of one database file.
 const maxRootFile = 256 << 20
+
+// maxRootKeys and maxRootKey bound what ReadRoot reads of etc/apk/keys:
+// a PEM RSA public key is under 1 KiB.
+const (
+	maxRootKeys = 256
+	maxRootKey  = 64 << 10
+)
 
 // ReadRoot returns what root already holds, or nil when it has no apk
 // database (no lib/apk/db/installed). It reads through an os.Root, regular
@@ -80,7 +90,59 @@ func ReadRoot(root string) (*Existing, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if e.Keys, err = readRootKeys(r); err != nil {
+		return nil, fmt.Errorf("%s: %w", root, err)
+	}
 	return e, nil
+}
+
+// readRootKeys reads the key files of r's etc/apk/keys: regular files
+// only (a symlink or FIFO there is refused, not followed), each at most
+// maxRootKey bytes, at most maxRootKeys of them.
+func readRootKeys(r *os.Root) (map[string][]byte, error) {
+	const dir = "etc/apk/keys"
+	fi, err := r.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("install root: %s is not a directory", dir)
+	}
+	d, err := r.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(maxRootKeys + 1)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("install root: %s: %w", dir, err)
+	}
+	if len(ents) > maxRootKeys {
+		return nil, fmt.Errorf("install root: %s holds over %d files, more than any keyring", dir, maxRootKeys)
+	}
+	keys := map[string][]byte{}
+	for _, ent := range ents {
+		name := dir + "/" + ent.Name()
+		fi, err := r.Lstat(name)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("install root: %s is not a regular file", name)
+		}
+		if fi.Size() > maxRootKey {
+			return nil, fmt.Errorf("install root: %s is over %d KiB, not a public key", name, maxRootKey>>10)
+		}
+		data, err := readRootFile(r, name)
+		if err != nil {
+			return nil, err
+		}
+		keys[ent.Name()] = data
+	}
+	return keys, nil
 }
 
 // readRootFile reads the regular file name of r, at most maxRootFile

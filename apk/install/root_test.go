@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
@@ -24,6 +25,7 @@ func TestReadRoot(t *testing.T) {
 	root := t.TempDir()
 	err := Install(context.Background(), root, pkgs(t, "pretend-baselayout", "replayout"), Options{
 		Arch: "x86_64", World: []string{"replayout"}, Repositories: []string{"/srv/a", "https://b.example/os"},
+		Keys: map[string][]byte{"a.rsa.pub": []byte("-----BEGIN PUBLIC KEY-----\n")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +42,7 @@ func TestReadRoot(t *testing.T) {
 		World:        []string{"replayout"},
 		Arch:         "x86_64",
 		Repositories: []string{"/srv/a", "https://b.example/os"},
+		Keys:         map[string][]byte{"a.rsa.pub": []byte("-----BEGIN PUBLIC KEY-----\n")},
 	}
 	if !reflect.DeepEqual(e, want) {
 		t.Errorf("ReadRoot = %+v, want %+v", e, want)
@@ -77,6 +80,44 @@ func TestReadRootRefusesSpecialFiles(t *testing.T) {
 		}
 		if e, err := ReadRoot(root); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 			t.Errorf("%s: %+v, %v; want an error", name, e, err)
+		}
+	}
+}
+
+// TestReadRootKeys: what is in etc/apk/keys must be small regular files;
+// a symlink (here to a file outside the root), a FIFO (which would block
+// a reader) or a huge file is an error, never read.
+func TestReadRootKeys(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("not for the root\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		mk   func(string) error
+		want string
+	}{
+		"symlink":  {func(p string) error { return os.Symlink(outside, p) }, "not a regular file"},
+		"fifo":     {func(p string) error { return syscall.Mkfifo(p, 0o644) }, "not a regular file"},
+		"huge":     {func(p string) error { return os.WriteFile(p, make([]byte, maxRootKey+1), 0o644) }, "not a public key"},
+		"keys dir": {nil, "etc/apk/keys is not a directory"},
+	} {
+		root := t.TempDir()
+		if err := Install(context.Background(), root, pkgs(t, "pretend-baselayout"), Options{Arch: "x86_64", World: []string{"pretend-baselayout"}}); err != nil {
+			t.Fatal(err)
+		}
+		keysDir := filepath.Join(root, "etc/apk/keys")
+		os.RemoveAll(keysDir)
+		var err error
+		if tc.mk == nil {
+			err = os.WriteFile(keysDir, nil, 0o644)
+		} else if err = os.MkdirAll(keysDir, 0o755); err == nil {
+			err = tc.mk(filepath.Join(keysDir, "k.rsa.pub"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := ReadRoot(root); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %+v, %v; want an error saying %q", name, e, err, tc.want)
 		}
 	}
 }

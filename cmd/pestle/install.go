@@ -28,10 +28,11 @@ into DIR with apk's database (lib/apk/db) and /etc/apk: like
 "apk add --root DIR --initdb". Install scripts are recorded, not run.
 
 Into a root that already has packages, PKG... are added: its world and
-the new names are resolved together, its repositories are kept beside
--r's, and what it has is kept at its version (an install that would
-upgrade or remove a package is refused) and written again from the same
-packages.
+the new names are resolved together, and what it has is kept at its
+version (an install that would upgrade or remove a package is refused)
+and written again from the same packages. As in apk, the root's
+etc/apk/keys are trusted beside -k's, and its repositories are used when
+no -r is given (and kept beside -r's otherwise).
 
 --simulate (or --dry-run) resolves exactly as an install would, verifying
 the indexes, but fetches no package and writes nothing: it prints
@@ -39,6 +40,7 @@ the indexes, but fetches no package and writes nothing: it prints
 "apk add --simulate" does, or with --json the set as data.`,
 		Example: `  pestle install --root ./rootfs -r ./packages -k melange.rsa.pub hello-server
   pestle install --root /tmp/r -r https://packages.wolfi.dev/os -k https://packages.wolfi.dev/os/wolfi-signing.rsa.pub busybox
+  pestle install --root ./rootfs ca-certificates-bundle    # adds to a root: its repositories and keys
   pestle install --simulate -r ./packages -k melange.rsa.pub hello-server`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,10 +70,17 @@ the indexes, but fetches no package and writes nothing: it prints
 				}
 				world = have.Add(args)
 			}
-			sel, err := install.Select(cmd.Context(), install.Request{
-				World: world, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
-				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger(), Progress: newProgress()},
-			})
+			req := install.Request{World: world, Repositories: repos, Keyring: keyring, AllowUntrusted: allowUntrusted,
+				Repo: repo.Options{Arch: a, CacheDir: cacheDir, Logger: logger(), Progress: newProgress()}}
+			if have != nil {
+				// As apk add does: the root's keys are trusted, and its
+				// repositories are used unless -r names others.
+				req.Keys = have.Keys
+				if len(repos) == 0 {
+					req.Repositories = have.Repositories
+				}
+			}
+			sel, err := install.Select(cmd.Context(), req)
 			if err != nil {
 				if have != nil {
 					return fmt.Errorf("%w (resolved with what %s already has: %s)", err, root, strings.Join(have.World, " "))

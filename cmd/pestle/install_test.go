@@ -66,9 +66,10 @@ func TestInstallSimulate(t *testing.T) {
 	}
 }
 
-// TestInstallAddsToARoot installs into a root twice: the second call adds
-// its package to the first's (world, database, repositories), shows only
-// what is new, and refuses another architecture.
+// TestInstallAddsToARoot installs into a root twice: the second call, with
+// no -r or -k, adds its package to the first's (world, database,
+// repositories) from the root's repositories and keys, shows only what is
+// new, and refuses another architecture.
 func TestInstallAddsToARoot(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	repoDir := fixture.Path(t, "melange-repo")
@@ -86,7 +87,8 @@ func TestInstallAddsToARoot(t *testing.T) {
 	if err != nil || out != "(1/1) Installing custom-ca-certs-1 (1.0.0-r0)\n" {
 		t.Errorf("simulating the addition: %v %q, want only the new package", err, out)
 	}
-	out, err = execCLI(t, append(base, "custom-ca-certs-1")...)
+	// Without -r and -k: the root's repositories and keys, as apk add.
+	out, err = execCLI(t, "install", "--root", root, "--arch", "x86_64", "custom-ca-certs-1")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
