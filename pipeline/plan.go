@@ -153,3 +153,13 @@ func (s Step) Command(debug bool) []string {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// QuoteArg is s as a POSIX shell word, for commands shown to the user:
+// as it is when it holds only letters, digits and @%_+=:,./-, else
+// quoted.
+func QuoteArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-") == "" {
+		return s
+	}
+	return shellQuote(s)
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
@@ -55,6 +56,7 @@ must be bubblewrap or left out.`,
 			defer b.close()
 			o := b.run.o
 			o.Recipe = recipe
+			o.ResumeFlags = resumeFlags(cmd.Flags())
 			o.Progress = newProgress()
 			o.Stdout, o.Stderr, o.Stdin = cmd.ErrOrStderr(), cmd.ErrOrStderr(), os.Stdin
 			if bf.many(cmd, args) {
@@ -71,6 +73,30 @@ must be bubblewrap or left out.`,
 	bf.add(f)
 	f.BoolVar(&b.run.o.Resume, "resume", false, "continue the last failed build of RECIPE from the step that failed, in its kept workspace")
 	return cmd
+}
+
+// resumeFlags are the flags set on this build, for the hint that resumes
+// a failed step: each as --name=value (a list flag once per element),
+// leaving out --resume and the flags that make a build of many recipes.
+func resumeFlags(f *pflag.FlagSet) []string {
+	var out []string
+	f.Visit(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "resume", "jobs", "keep-going", "force", "dry-run", "json", "only":
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				if strings.ContainsAny(v, ",\"") {
+					v = `"` + strings.ReplaceAll(v, `"`, `""`) + `"` // CSV, as list flags read it
+				}
+				out = append(out, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return out
 }
 
 // runBuild is what build runs once its flags are read (a test seam).

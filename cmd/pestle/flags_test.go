@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +117,41 @@ func TestTraceFile(t *testing.T) {
 	var rec map[string]any
 	if err := json.Unmarshal(data, &rec); err != nil || rec["msg"] != "built" || rec["package"] != "x" || rec["level"] != "DEBUG" {
 		t.Errorf("trace %q (%v): want one JSON record of the debug line", data, err)
+	}
+}
+
+// TestResumeFlags: the flags a failed build's hint repeats parse back to
+// the same options, without --resume's own flag or those of a build of
+// many recipes.
+func TestResumeFlags(t *testing.T) {
+	old := runBuild
+	defer func() { runBuild = old }()
+	var got build.Options
+	runBuild = func(_ *cobra.Command, o build.Options, _ []string) error {
+		got = o
+		return nil
+	}
+	run := func(args ...string) build.Options {
+		t.Helper()
+		root := newRoot()
+		root.SetArgs(append([]string{"build", "x.yaml"}, args...))
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := run("-r", "./packages", "-r", `"dir,with,commas"`, "-k", "melange.rsa.pub", "--signing-key", "my key.rsa", "--network=off", "--resume")
+	want := []string{"--keyring-append=melange.rsa.pub", "--network=off", "--repository-append=./packages",
+		`--repository-append="dir,with,commas"`, "--signing-key=my key.rsa"}
+	if strings.Join(first.ResumeFlags, " ") != strings.Join(want, " ") {
+		t.Fatalf("ResumeFlags = %q, want %q", first.ResumeFlags, want)
+	}
+	again := run(first.ResumeFlags...)
+	if !slices.Equal(again.Repositories, first.Repositories) || !slices.Equal(again.Keyring, first.Keyring) ||
+		again.SigningKey != first.SigningKey || again.Network != first.Network {
+		t.Errorf("the flags parse back to other options:\n%+v\n%+v", again.EnvOptions, first.EnvOptions)
+	}
+	if !slices.Contains(first.Repositories, "dir,with,commas") {
+		t.Errorf("repositories %q", first.Repositories)
 	}
 }

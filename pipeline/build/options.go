@@ -113,6 +113,10 @@ type Options struct {
 	// changed before that step or the environment resolves differently
 	// (then the build starts afresh and the log says why).
 	Resume bool
+	// ResumeFlags are the flags of this build ("--name=value", unquoted)
+	// that the hint of a failed step repeats after
+	// "pestle build --resume RECIPE", so that it can be pasted as it is.
+	ResumeFlags []string
 	// NoIndex skips updating APKINDEX.tar.gz (--generate-index=false).
 	NoIndex bool
 	// Namespace is written as the packages' maintainer field when set.

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pestle-dev/pestle/apk/repo"
 	"github.com/pestle-dev/pestle/internal/fsutil"
@@ -101,7 +102,11 @@ func keepForResume(opts *Options, plan *pipeline.Plan, ses *session, pkg int, er
 		return
 	}
 	ses.keep = true
-	se.Resume = opts.Recipe
+	args := []string{pipeline.QuoteArg(opts.Recipe)}
+	for _, f := range opts.ResumeFlags {
+		args = append(args, pipeline.QuoteArg(f))
+	}
+	se.Resume = strings.Join(args, " ")
 	ses.log.Info("kept the workspace and guest root for --resume", "workspace", ses.workspace, "step", se.Step)
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/pipeline"
 )
 
 // resumeRecipe has three steps: the first appends a line to ran-first in
@@ -26,14 +27,17 @@ func TestResume(t *testing.T) {
 	var logs lockedWriter
 	logs.w = &strings.Builder{}
 	tb.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tb.opts.ResumeFlags = []string{"--signing-key=my key.rsa", "--network=off"}
 	_, err := tb.run(t)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "second" || se.Index != 1 || se.Resume == "" {
 		t.Fatalf("first build: %v", err)
 	}
-	if !strings.Contains(err.Error(), "pestle build --resume") {
-		t.Errorf("the error does not say how to resume: %v", err)
+	// The hint repeats the build's flags, quoted for the shell.
+	if want := "pestle build --resume " + pipeline.QuoteArg(tb.opts.Recipe) + " '--signing-key=my key.rsa' --network=off continues from this step"; !strings.Contains(err.Error(), want) {
+		t.Errorf("the error does not say how to resume (%q): %v", want, err)
 	}
+	tb.opts.ResumeFlags = nil
 
 	// The failed step is fixed: the build goes on from it, in the kept
 	// workspace, so the first step does not run again.
