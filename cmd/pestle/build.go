@@ -45,6 +45,9 @@ must be bubblewrap or left out.`,
   pestle build recipes/ -j 4 --keep-going --signing-key melange.rsa`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			deferFirstGC()
+			if err := bareNetwork(cmd.Flags(), args); err != nil {
+				return err
+			}
 			recipe, err := findRecipe(args[:min(len(args), 1)])
 			if err != nil {
 				return err

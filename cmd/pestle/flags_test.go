@@ -155,3 +155,31 @@ func TestResumeFlags(t *testing.T) {
 		t.Errorf("repositories %q", first.Repositories)
 	}
 }
+
+// TestBareNetworkBeforeAMode: "--network off" is read by pflag as a bare
+// --network (host) and an argument "off"; build and test say to write
+// --network=off instead of looking for a recipe called off.
+func TestBareNetworkBeforeAMode(t *testing.T) {
+	old := runBuild
+	defer func() { runBuild = old }()
+	runBuild = func(*cobra.Command, build.Options, []string) error { return nil }
+	for _, args := range [][]string{
+		{"build", "x.yaml", "--network", "off"},
+		{"build", "--network", "replay", "x.yaml"},
+		{"test", "x.yaml", "pkg", "--network", "record"},
+	} {
+		_, err := execCLI(t, args...)
+		mode := args[slices.Index(args, "--network")+1]
+		if err == nil || !strings.Contains(err.Error(), "write --network="+mode) {
+			t.Errorf("%q: %v, want the hint --network=%s", args, err, mode)
+		}
+	}
+	// A file of that name is a recipe.
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("off", []byte("package: {name: x, version: 1, epoch: 0}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execCLI(t, "build", "--network", "off"); err != nil {
+		t.Errorf("a recipe called off: %v", err)
+	}
+}

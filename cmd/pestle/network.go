@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/pflag"
 
 	"github.com/pestle-dev/pestle/pipeline/build"
@@ -35,4 +38,24 @@ func addNetworkFlags(f *pflag.FlagSet, o *build.Options) {
 	f.Lookup("network").NoOptDefVal = string(netrec.Host)
 	listVar(f, &o.NetworkAllow, "network-allow", "", nil,
 		"hosts the proxy may reach (host, *.domain, optionally :port); default: any")
+}
+
+// bareNetwork catches "--network off": a bare --network means host, so
+// pflag takes the mode that follows it for an argument. A mode
+// name among args that is no file is that mistake.
+func bareNetwork(f *pflag.FlagSet, args []string) error {
+	if !f.Changed("network") {
+		return nil
+	}
+	for _, a := range args {
+		m, err := netrec.ParseMode(a)
+		if err != nil || a == "" {
+			continue
+		}
+		if _, err := os.Lstat(a); err == nil {
+			continue
+		}
+		return fmt.Errorf("--network %s: write --network=%s (a bare --network means --network=host, and %q was read as an argument)", a, m, a)
+	}
+	return nil
 }

@@ -24,7 +24,12 @@ plus its test.environment into a fresh sandbox and runs the test pipeline.
 Prints a pass/fail line per package and exits 1 if any failed.`,
 		Example: `  pestle test melange.yaml -r ./packages -k melange.rsa.pub
   pestle test melange.yaml hello-server -r ./packages -r .demo/base -k melange.rsa.pub,.demo/base/pestle-base.rsa.pub`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := bareNetwork(cmd.Flags(), args); err != nil {
+				return err
+			}
+			return cobra.RangeArgs(1, 2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			arches, err := r.options()
 			if err != nil {
