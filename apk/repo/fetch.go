@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -240,12 +239,7 @@ func (f *fetcher) netError(ctx, actx context.Context, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = fmt.Errorf("truncated body: %w", err)
 	}
-	// A certificate that does not verify or a host that does not exist
-	// will not change in a second.
-	var certErr *tls.CertificateVerificationError
-	var dnsErr *net.DNSError
-	permanent := errors.As(err, &certErr) || errors.As(err, &dnsErr) && dnsErr.IsNotFound
-	return &fetchError{err: err, transient: !permanent}
+	return &fetchError{err: err, transient: !httpget.Permanent(err)}
 }
 
 // spool is the temporary file a download goes to, published at path by

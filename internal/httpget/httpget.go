@@ -1,15 +1,17 @@
 // Package httpget holds what pestle's two HTTP downloaders share (the
 // repository fetcher of apk/repo and the fetch step of pipeline/source):
-// one error type for an unwanted status, one rule for which statuses are
-// worth a retry, one progress hook, and the reader that keeps a stall
+// one error type for an unwanted status, one rule for which statuses and
+// which connection errors are worth a retry, one progress hook, and the reader that keeps a stall
 // timer from firing while data comes. It imports only the standard
 // library, so that apk may use it (see the import rules in cmd/pestle).
 package httpget
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -60,6 +62,16 @@ func (e *HTTPError) Retryable() bool {
 		return false
 	}
 	return e.StatusCode >= 500 && e.StatusCode <= 599
+}
+
+// Permanent reports whether a request's error will not change in a
+// second, so that asking again is no use: a host that does not exist
+// (not a DNS timeout or a temporary failure) or a certificate that does
+// not verify. wget gives up on both at once too.
+func Permanent(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var dnsErr *net.DNSError
+	return errors.As(err, &certErr) || errors.As(err, &dnsErr) && dnsErr.IsNotFound
 }
 
 // IdleReader reads R and pushes Timer back by Idle on every read that

@@ -1,11 +1,38 @@
 package httpget
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"testing"
 	"time"
 )
+
+func TestPermanent(t *testing.T) {
+	wrap := func(err error) error {
+		return fmt.Errorf("fetch: %w", &url.Error{Op: "Get", URL: "https://h/x", Err: err})
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no such host", wrap(&net.DNSError{Err: "no such host", IsNotFound: true}), true},
+		{"DNS timeout", wrap(&net.DNSError{Err: "i/o timeout", IsTimeout: true}), false},
+		{"temporary DNS failure", wrap(&net.DNSError{Err: "server misbehaving", IsTemporary: true}), false},
+		{"bad certificate", wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), true},
+		{"connection refused", wrap(&net.OpError{Op: "dial", Err: errors.New("connection refused")}), false},
+		{"unexpected EOF", wrap(io.ErrUnexpectedEOF), false},
+	} {
+		if got := Permanent(c.err); got != c.want {
+			t.Errorf("%s: Permanent = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
 
 func TestHTTPError(t *testing.T) {
 	for _, c := range []struct {

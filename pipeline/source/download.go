@@ -189,7 +189,10 @@ func (d *httpFetcher) run(ctx context.Context, f *os.File, h *hashSet) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fetch %s: %w", d.in.URI, context.Cause(ctx))
 		}
-		if !retry || attempt >= d.attempts {
+		if !retry {
+			return err // asking again would not help
+		}
+		if attempt >= d.attempts {
 			break
 		}
 		// wget --waitretry: 1 s, 2 s, ... up to 10 s, randomised.
@@ -199,10 +202,6 @@ func (d *httpFetcher) run(ctx context.Context, f *os.File, h *hashSet) error {
 		if werr := d.opts.wait(ctx, wait); werr != nil {
 			return fmt.Errorf("fetch %s: %w", d.in.URI, werr)
 		}
-	}
-	var he *HTTPError
-	if errors.As(err, &he) && !he.Retryable() {
-		return err
 	}
 	return fmt.Errorf("%w (after %d attempts; retry-limit is %d)", err, d.attempts, d.attempts)
 }
@@ -223,7 +222,7 @@ func (d *httpFetcher) try(ctx context.Context, f *os.File, h *hashSet) (retry bo
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return true, d.cause(rctx, err)
+		return !httpget.Permanent(err), d.cause(rctx, err)
 	}
 	defer resp.Body.Close()
 	// From here on the request is cancelled when no data comes for the

@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -428,5 +432,49 @@ func BenchmarkExtractTarGz(b *testing.B) {
 		if err := Extract(context.Background(), arch, b.TempDir(), 1, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFetchGivesUpOnPermanentErrors: a host that does not exist or a
+// certificate that does not verify ends the fetch at once (wget does not
+// retry them either); a DNS failure that may pass is retried.
+func TestFetchGivesUpOnPermanentErrors(t *testing.T) {
+	in := FetchInput{URI: "https://no-such-host.example/p.tar.gz", ExpectedSHA256: strings.Repeat("0", 64), RetryLimit: 3}
+	for _, tc := range []struct {
+		name  string
+		err   *net.DNSError
+		dials int
+	}{
+		{"no such host", &net.DNSError{Err: "no such host", Name: "no-such-host.example", IsNotFound: true}, 1},
+		{"temporary failure", &net.DNSError{Err: "temporary failure in name resolution", Name: "no-such-host.example", IsTemporary: true}, 3},
+	} {
+		dials := 0
+		client := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+			dials++
+			return nil, tc.err
+		}}}
+		var waits []time.Duration
+		_, err := Fetch(t.Context(), in, t.TempDir(), Options{HTTPClient: client, sleep: noWait(&waits)})
+		if err == nil || !strings.Contains(err.Error(), tc.err.Err) || dials != tc.dials {
+			t.Errorf("%s: %d dials, %v; want %d", tc.name, dials, err, tc.dials)
+		}
+		if tc.dials == 1 && strings.Contains(err.Error(), "attempts") {
+			t.Errorf("%s: %v claims several attempts", tc.name, err)
+		}
+	}
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	dials := 0
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials++
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+	in.URI = srv.URL + "/p.tar.gz"
+	_, err := Fetch(t.Context(), in, t.TempDir(), Options{HTTPClient: client, sleep: noWait(new([]time.Duration))})
+	var certErr *tls.CertificateVerificationError
+	if !errors.As(err, &certErr) || dials != 1 {
+		t.Errorf("untrusted certificate: %d dials, %v; want one, and the certificate error", dials, err)
 	}
 }
