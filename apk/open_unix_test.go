@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,13 @@ func TestIndexReaderDirectories(t *testing.T) {
 	defer ir2.Close()
 	if _, err := ir2.ReadFile("b/p.apk"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a new reader: %v, want not found", err)
+	}
+	// A directory named where a package belongs is said to be one.
+	const want = "i/o error: is a directory, not a package file: name the .apk files in it"
+	if _, err := ir2.ReadFile("a"); err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("index reader, a directory: %v", err)
+	}
+	if _, err := ReadFile("a", ReadOptions{}); err == nil || err.Error() != "a: "+want {
+		t.Errorf("ReadFile, a directory: %v", err)
 	}
 }

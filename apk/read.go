@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -259,6 +260,9 @@ func (rd *reader) run() error {
 		if err != nil {
 			if err == io.EOF {
 				return rd.corrupt("", "empty file: an .apk starts with a gzip member")
+			}
+			if errors.Is(err, syscall.EISDIR) {
+				return rd.fail(KindIO, "", errors.New("is a directory, not a package file: name the .apk files in it"))
 			}
 			if afterData {
 				return rd.corrupt("", "%d bytes after the data segment that are not a gzip member (%v)", rd.remaining(), err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -224,7 +223,7 @@ func SignFile(path string, signer *keys.Signer, force bool, sourceDateEpoch int6
 		return nil, err
 	}
 	defer lock.Unlock()
-	data, err := os.ReadFile(path)
+	data, err := readFile(path) // a regular file, bounded: the index may come from anywhere
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pestle-dev/pestle/internal/fixture"
@@ -189,6 +190,17 @@ func TestSignFile(t *testing.T) {
 	os.WriteFile(path, []byte("not an index"), 0o644)
 	if _, err := SignFile(path, &keys.Signer{Key: key, Name: "test.rsa.pub"}, true, 0); !errors.Is(err, ErrFormat) {
 		t.Errorf("garbage: %v", err)
+	}
+	// Neither is what is not a regular file: a FIFO is refused, not
+	// waited on, and a directory is named as one.
+	fifo := filepath.Join(dir, "fifo.tar.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{fifo: "is a named pipe (FIFO), not a regular file", dir: "is a directory, not a regular file"} {
+		if _, err := SignFile(p, &keys.Signer{Key: key, Name: "test.rsa.pub"}, true, 0); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", p, err, want)
+		}
 	}
 }
 
