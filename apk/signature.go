@@ -3,6 +3,7 @@ package apk
 import (
 	"crypto"
 	"crypto/rsa"
+	"fmt"
 	"strings"
 
 	"github.com/pestle-dev/pestle/keys"
@@ -66,10 +67,26 @@ func untrustedReason(sigs []Signature, kr *keys.Keyring) error {
 	if len(sigs) == 0 {
 		return errf("the package is not signed (pass --allow-untrusted to accept it)")
 	}
-	names := make([]string, 0, len(sigs))
+	u := &UntrustedKeys{keyring: kr.Len()}
 	for _, s := range sigs {
-		names = append(names, "\""+s.KeyName+"\"")
+		u.Names = append(u.Names, s.KeyName)
 	}
-	return errf("no key named %s in the keyring (%d keys): add the public key of that name, or pass --allow-untrusted",
-		strings.Join(names, " or "), kr.Len())
+	return u
+}
+
+// UntrustedKeys is why a signed package is untrusted: the keyring has no
+// key of its signers' names (the cause inside an *Error of
+// KindUntrusted).
+type UntrustedKeys struct {
+	Names   []string // the signers' key names
+	keyring int      // how many keys the keyring had
+}
+
+func (u *UntrustedKeys) Error() string {
+	quoted := make([]string, len(u.Names))
+	for i, n := range u.Names {
+		quoted[i] = "\"" + n + "\""
+	}
+	return fmt.Sprintf("no key named %s in the keyring (%d keys): add the public key of that name, or pass --allow-untrusted",
+		strings.Join(quoted, " or "), u.keyring)
 }

@@ -127,6 +127,25 @@ func (k *Keyring) load(p string) error {
 	return nil
 }
 
+// FindFile returns the path of a regular file named like one of names in
+// one of dirs (names in order, then dirs in order), or "": where a key
+// that the keyring lacks may be lying, for a hint. A name that is not a
+// plain file name is skipped, as names come from signatures.
+func FindFile(names []string, dirs ...string) string {
+	for _, name := range names {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00") {
+			continue
+		}
+		for _, dir := range dirs {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
 // HashForType maps the TYPE of a ".SIGN.<TYPE>.<keyname>" entry to its digest.
 func HashForType(typ string) (crypto.Hash, error) {
 	switch typ {

@@ -194,3 +194,29 @@ func TestKeyName(t *testing.T) {
 		}
 	}
 }
+
+func TestFindFile(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, p := range []string{filepath.Join(a, "x.rsa.pub"), filepath.Join(b, "y.rsa.pub")} {
+		if err := os.WriteFile(p, []byte("k"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(a, "d.rsa.pub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"x.rsa.pub"}, filepath.Join(a, "x.rsa.pub")},
+		{[]string{"nope", "y.rsa.pub"}, filepath.Join(b, "y.rsa.pub")},
+		{[]string{"d.rsa.pub"}, ""},                             // a directory
+		{[]string{"../" + filepath.Base(a) + "/x.rsa.pub"}, ""}, // not a plain name
+		{[]string{"", ".", ".."}, ""},
+	} {
+		if got := FindFile(c.names, a, b); got != c.want {
+			t.Errorf("FindFile(%q) = %q, want %q", c.names, got, c.want)
+		}
+	}
+}

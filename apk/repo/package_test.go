@@ -337,7 +337,7 @@ func TestUntrustedLocalIndexNamesTheKeyBesideIt(t *testing.T) {
 	}
 	_, err = r.Index(t.Context())
 	key := filepath.Join(fx, "melange-repo", "melange.rsa.pub")
-	if !errors.Is(err, keys.ErrUntrusted) || !strings.Contains(err.Error(), "(the repository has one: "+key+")") {
+	if !errors.Is(err, keys.ErrUntrusted) || !strings.Contains(err.Error(), "(there is one: -k "+key+")") {
 		t.Errorf("err = %v, want ErrUntrusted naming %s", err, key)
 	}
 
@@ -357,7 +357,7 @@ func TestUntrustedLocalIndexNamesTheKeyBesideIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = r.Index(t.Context())
-	if !errors.Is(err, keys.ErrUntrusted) || strings.Contains(err.Error(), "the repository has one") {
+	if !errors.Is(err, keys.ErrUntrusted) || strings.Contains(err.Error(), "there is one") {
 		t.Errorf("no key beside the repository: err = %v", err)
 	}
 	// In the directory above, as melange lays out a project.

@@ -13,6 +13,7 @@ import (
 	"github.com/pestle-dev/pestle/apk"
 	"github.com/pestle-dev/pestle/apk/index"
 	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/keys"
 )
 
 // maxIndexSize bounds an index download (the index reader's own limit).
@@ -102,7 +103,7 @@ func (r *Repository) Index(ctx context.Context) (*index.Index, error) {
 		var ue *index.UntrustedError
 		if errors.As(err, &ue) {
 			if key := r.findKey(ue.Keys); key != "" {
-				err = fmt.Errorf("%w (the repository has one: %s)", err, key)
+				err = fmt.Errorf("%w (there is one: -k %s)", err, key)
 			}
 		}
 		return ix, err
@@ -126,18 +127,7 @@ func (r *Repository) Index(ctx context.Context) (*index.Index, error) {
 // repository (in its arch directory, its directory or the one above,
 // where pestle's and melange's layouts keep it), or "".
 func (r *Repository) findKey(names []string) string {
-	for _, name := range names {
-		if checkName("key name", name) != nil {
-			continue
-		}
-		for _, dir := range []string{r.loc.child(r.Arch), r.loc.dir, filepath.Dir(r.loc.dir)} {
-			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				return p
-			}
-		}
-	}
-	return ""
+	return keys.FindFile(names, r.loc.child(r.Arch), r.loc.dir, filepath.Dir(r.loc.dir))
 }
 
 // Fetch returns the path of pkg's .apk file once it has been verified

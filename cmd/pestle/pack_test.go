@@ -163,6 +163,12 @@ func TestVerifyFixtures(t *testing.T) {
 			t.Errorf("line %d: %q, want prefix %q", i, lines[i], want[i])
 		}
 	}
+	// Without -k, the key of the signer's name that lies beside the
+	// repository is named.
+	out, _ = execCLI(t, "verify", filepath.Join(repo, "replayout-1.0.0-r0.apk"))
+	if want := "(there is one: -k " + melangeKey + ")\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("untrusted, key nearby: %q, want it to end in %q", out, want)
+	}
 	out, err = execCLI(t, "verify", "--allow-untrusted", baselayout)
 	if err != nil || out != "OK  alpine-baselayout-3.2.0-r23  (signature not checked: --allow-untrusted)\n" {
 		t.Errorf("--allow-untrusted: %v %q", err, out)

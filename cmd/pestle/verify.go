@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ signature's name a package is UNTRUSTED, unless --allow-untrusted is given.`,
 			for i, path := range args {
 				if errs[i] != nil {
 					failed++
-					printf(cmd, "FAIL %s: %s\n", path, reason(errs[i]))
+					printf(cmd, "FAIL %s: %s%s\n", path, reason(errs[i]), keyNearby(errs[i], path))
 					continue
 				}
 				info := pkgs[i].Info
@@ -63,6 +64,21 @@ signature's name a package is UNTRUSTED, unless --allow-untrusted is given.`,
 	cmd.Flags().StringSliceVarP(&keyring, "keyring", "k", nil, "trusted public key file or directory (repeatable, comma-separated)")
 	cmd.Flags().BoolVar(&allowUntrusted, "allow-untrusted", false, "accept packages signed by no key of the keyring (integrity is still checked)")
 	return cmd
+}
+
+// keyNearby names a key file of the signers' names that lies near an
+// untrusted package (its directory, the two above it, as in
+// packages/x86_64/, or the current one), "" when there is none.
+func keyNearby(err error, path string) string {
+	var u *apk.UntrustedKeys
+	if !errors.As(err, &u) {
+		return ""
+	}
+	dir := filepath.Dir(path)
+	if key := keys.FindFile(u.Names, dir, filepath.Dir(dir), filepath.Dir(filepath.Dir(dir)), "."); key != "" {
+		return " (there is one: -k " + key + ")"
+	}
+	return ""
 }
 
 // reason is an error without the package prefix the line already shows.
