@@ -65,7 +65,7 @@ func parseLocation(s string) (location, error) {
 		if u.Host == "" {
 			return location{}, fmt.Errorf("location %q: no host", s)
 		}
-		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 			return location{}, fmt.Errorf("location %q: a repository URL takes no query, fragment or credentials", s)
 		}
 		u.Scheme = strings.ToLower(u.Scheme)

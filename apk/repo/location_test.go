@@ -28,6 +28,7 @@ func TestParseLocation(t *testing.T) {
 		{in: "file://", wantErr: "no path"},
 		{in: "https:///os", wantErr: "no host"},
 		{in: "https://h/os?x=1", wantErr: "no query"},
+		{in: "http://h/os?", wantErr: "no query"},
 		{in: "https://user:pw@h/os", wantErr: "credentials"},
 		{in: "s3://bucket/os", wantErr: "unsupported scheme"},
 	}
