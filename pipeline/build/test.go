@@ -120,7 +120,7 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 	ses, err := openSession(ctx, opts, env, "test-"+tp.Package)
 	var re *resolve.Error
 	if errors.As(err, &re) && re.Kind == resolve.KindNotFound && re.Name == tp.Package {
-		return fmt.Errorf("%w: build it first (pestle build %s), or add the repository that holds it with -r", err, opts.Recipe)
+		return fmt.Errorf("%w: build it first (pestle build %s), or add the repository that holds it with -r", err, pipeline.QuoteArg(opts.Recipe))
 	}
 	if err != nil {
 		return err
