@@ -22,7 +22,7 @@ type compileFlags struct {
 func newCompileCmd() *cobra.Command {
 	var b buildFlags
 	cmd := &cobra.Command{
-		Use:   "compile RECIPE",
+		Use:   "compile [RECIPE]",
 		Short: "Print the compiled build plan of a recipe as JSON",
 		Long: `compile parses a melange recipe strictly, substitutes every variable for one
 architecture, expands data ranges, evaluates if: conditions and inlines uses:
@@ -33,7 +33,7 @@ are checked and otherwise ignored.`,
 		Example: `  pestle compile melange.yaml
   pestle compile melange.yaml --arch aarch64 --pipeline-dir ./pipelines
   pestle compile melange.yaml --vars-file vars.yaml --build-option with-tests`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			arches, err := b.options(cmd.Flags().Changed)
 			if err != nil {
@@ -44,7 +44,11 @@ are checked and otherwise ignored.`,
 				return fmt.Errorf("--arch: compile prints one plan; give one architecture, not %d", len(arches))
 			}
 			o := b.run.o
-			return runCompile(cmd, args[0], compileFlags{
+			recipe, err := findRecipe(args)
+			if err != nil {
+				return err
+			}
+			return runCompile(cmd, recipe, compileFlags{
 				arch: arches[0], pipelineDirs: o.PipelineDirs, varsFile: o.VarsFile,
 				buildOptions: o.BuildOptions, libc: o.LibcFlavor,
 			})

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pestle-dev/pestle/pipeline/build"
 )
 
 func writeRecipe(t *testing.T, dir, name, body string) string {
@@ -135,5 +139,36 @@ pipeline:
 	var plan struct{ Warnings []string }
 	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil || len(plan.Warnings) != 2 {
 		t.Errorf("stdout is not the plan with 2 warnings (%v): %s", err, stdout.String())
+	}
+}
+
+// TestRecipeInTheCurrentDir: like build, compile, package-version and
+// test take the recipe of the current directory when none is given.
+func TestRecipeInTheCurrentDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{{"compile"}, {"package-version"}, {"test"}} {
+		if _, err := execCLI(t, args...); err == nil || !strings.Contains(err.Error(), "no recipe given and none of .melange.yaml") {
+			t.Errorf("%q in an empty dir: %v", args, err)
+		}
+	}
+	recipe := "package: {name: here, version: 1.2.3, epoch: 4}\nenvironment: {contents: {packages: [busybox]}}\npipeline: [{runs: 'true'}]\n"
+	if err := os.WriteFile("melange.yaml", []byte(recipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := execCLI(t, "package-version"); err != nil || out != "here-1.2.3-r4" {
+		t.Errorf("package-version: %q, %v", out, err)
+	}
+	if out, err := execCLI(t, "compile"); err != nil || !strings.Contains(out, `"name": "here"`) {
+		t.Errorf("compile: %v\n%s", err, out)
+	}
+	old := runTests
+	defer func() { runTests = old }()
+	var got string
+	runTests = func(_ *cobra.Command, o build.Options, _ string, _ []string) error {
+		got = o.Recipe
+		return nil
+	}
+	if _, err := execCLI(t, "test"); err != nil || got != "melange.yaml" {
+		t.Errorf("test: recipe %q, %v", got, err)
 	}
 }

@@ -16,7 +16,7 @@ func newTestCmd() *cobra.Command {
 	var r runFlags
 	var testPackages, testOptions []string
 	cmd := &cobra.Command{
-		Use:   "test RECIPE [PACKAGE]",
+		Use:   "test [RECIPE [PACKAGE]]",
 		Short: "Run a recipe's test pipelines against built packages",
 		Long: `For the main package and each subpackage with a test: section (or only
 PACKAGE), installs the package from the repositories (-r, usually ./packages)
@@ -28,7 +28,7 @@ Prints a pass/fail line per package and exits 1 if any failed.`,
 			if err := bareNetwork(cmd.Flags(), args); err != nil {
 				return err
 			}
-			return cobra.RangeArgs(1, 2)(cmd, args)
+			return cobra.MaximumNArgs(2)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			arches, err := r.options()
@@ -36,7 +36,9 @@ Prints a pass/fail line per package and exits 1 if any failed.`,
 				return err
 			}
 			o := r.o
-			o.Recipe = args[0]
+			if o.Recipe, err = findRecipe(args[:min(len(args), 1)]); err != nil {
+				return err
+			}
 			only := ""
 			if len(args) == 2 {
 				only = args[1]
