@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
@@ -103,6 +105,24 @@ func Select(ctx context.Context, req Request) (*Selection, error) {
 	return sel, nil
 }
 
+// absolute returns repos with each relative directory made absolute: the
+// root's etc/apk/repositories must name the same repositories from
+// wherever pestle install adds to it later.
+func absolute(repos []string) ([]string, error) {
+	out := make([]string, len(repos))
+	for i, r := range repos {
+		out[i] = r
+		if !strings.Contains(r, "://") && !filepath.IsAbs(r) {
+			abs, err := filepath.Abs(r)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = abs
+		}
+	}
+	return out, nil
+}
+
 // Install fetches (verified, cached) every selected package and installs
 // them into root with the database, world, arch, repositories and keys.
 func (s *Selection) Install(ctx context.Context, root string, arch string) error {
@@ -128,7 +148,10 @@ func (s *Selection) Install(ctx context.Context, root string, arch string) error
 		}
 		pems[name] = pem
 	}
-	repos := s.req.Repositories
+	repos, err := absolute(s.req.Repositories)
+	if err != nil {
+		return err
+	}
 	if s.Existing != nil {
 		repos = s.Existing.addRepositories(repos)
 	}

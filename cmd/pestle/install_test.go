@@ -75,7 +75,9 @@ func TestInstallAddsToARoot(t *testing.T) {
 	repoDir := fixture.Path(t, "melange-repo")
 	key := fixture.Path(t, "melange-repo", "melange.rsa.pub")
 	root := filepath.Join(t.TempDir(), "root")
-	base := []string{"install", "--root", root, "--arch", "x86_64", "-r", repoDir, "-k", key}
+	// A relative -r: the root records it as an absolute path.
+	t.Chdir(filepath.Dir(repoDir))
+	base := []string{"install", "--root", root, "--arch", "x86_64", "-r", filepath.Base(repoDir), "-k", key}
 	out, err := execCLI(t, append(base, "replayout")...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -87,7 +89,9 @@ func TestInstallAddsToARoot(t *testing.T) {
 	if err != nil || out != "(1/1) Installing custom-ca-certs-1 (1.0.0-r0)\n" {
 		t.Errorf("simulating the addition: %v %q, want only the new package", err, out)
 	}
-	// Without -r and -k: the root's repositories and keys, as apk add.
+	// Without -r and -k, from elsewhere: the root's repositories and
+	// keys, as apk add.
+	t.Chdir(t.TempDir())
 	out, err = execCLI(t, "install", "--root", root, "--arch", "x86_64", "custom-ca-certs-1")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -106,6 +110,9 @@ func TestInstallAddsToARoot(t *testing.T) {
 	}
 	if world, _ := os.ReadFile(filepath.Join(root, "etc/apk/world")); string(world) != "custom-ca-certs-1\nreplayout\n" {
 		t.Errorf("world = %q, want both names", world)
+	}
+	if repos, _ := os.ReadFile(filepath.Join(root, "etc/apk/repositories")); string(repos) != repoDir+"\n" {
+		t.Errorf("repositories = %q, want the absolute path %s", repos, repoDir)
 	}
 	if _, err := execCLI(t, "install", "--root", root, "--arch", "aarch64", "-r", repoDir, "-k", key, "replayout"); err == nil ||
 		!strings.Contains(err.Error(), "is a root for x86_64, not aarch64") {
