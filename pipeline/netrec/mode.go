@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -52,12 +54,17 @@ func ParseAllow(patterns []string) (Allow, error) {
 		if p == "" {
 			continue
 		}
+		if u, err := url.Parse(p); err == nil && u.Scheme != "" && u.Host != "" {
+			return nil, fmt.Errorf("--network-allow %q: want a host name, not a URL: write %s", p, u.Host)
+		}
 		host := p
 		if h, port, err := net.SplitHostPort(p); err == nil {
-			if port == "" || strings.Trim(port, "0123456789") != "" {
-				return nil, fmt.Errorf("--network-allow %q: the port must be a number", p)
+			n, err := strconv.Atoi(port)
+			if err != nil || strings.Trim(port, "0123456789") != "" || n < 1 || n > 65535 {
+				return nil, fmt.Errorf("--network-allow %q: the port must be a number from 1 to 65535", p)
 			}
 			host = h
+			p = net.JoinHostPort(h, strconv.Itoa(n)) // 0080 matches port 80
 		}
 		name := strings.TrimPrefix(host, "*.")
 		if name == "" || strings.ContainsAny(name, "/*@ ?#") {

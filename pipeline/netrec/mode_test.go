@@ -1,6 +1,9 @@
 package netrec
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseMode(t *testing.T) {
 	for in, want := range map[string]Mode{"": Record, "record": Record, "replay": Replay, "off": Off, "host": Host} {
@@ -43,9 +46,17 @@ func TestAllow(t *testing.T) {
 	if !Allow(nil).Allows("anything:1") {
 		t.Error("an empty list must allow every host")
 	}
-	for _, bad := range []string{"https://x.org", "x.org/path", "*.", "x:port", "a*.b"} {
-		if _, err := ParseAllow([]string{bad}); err == nil {
-			t.Errorf("ParseAllow(%q) succeeded", bad)
+	for bad, want := range map[string]string{
+		"https://x.org": "not a URL: write x.org", "http://x.org:8080/a": "not a URL: write x.org:8080",
+		"x.org/path": "want a host name", "*.": "want a host name", "a*.b": "want a host name",
+		"x:port": "from 1 to 65535", "x:0": "from 1 to 65535", "x:65536": "from 1 to 65535", "x:-1": "from 1 to 65535",
+	} {
+		if _, err := ParseAllow([]string{bad}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseAllow(%q): %v, want an error saying %q", bad, err, want)
 		}
+	}
+	// A port is a number, however it is written.
+	if a, err := ParseAllow([]string{"files.test:0080"}); err != nil || !a.Allows("files.test:80") {
+		t.Errorf("files.test:0080: %v, %v; want it to allow port 80", a, err)
 	}
 }
