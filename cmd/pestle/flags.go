@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -77,11 +78,20 @@ func (r *runFlags) options() ([]string, error) {
 	o.EnvFiles = r.envFiles
 	o.AllowUntrusted = r.ignoreSignatures
 	o.Keep = !r.rm || r.debugRunner
+	if r.timeout < 0 {
+		return nil, fmt.Errorf("--timeout %s: want a duration such as 30m, or 0 for no limit", r.timeout)
+	}
 	o.Timeout = r.timeout
 	o.Resources = pipeline.Resources{CPU: r.cpu, CPUModel: r.cpumodel, Memory: r.memory, Disk: r.disk}
 	o.Logger = logger()
 	if r.cacheSource != "" {
 		o.Logger.Warn("--cache-source is accepted and ignored, as melange ignores it; fill --cache-dir instead", "cache-source", r.cacheSource)
+	}
+	for _, d := range o.PipelineDirs {
+		// melange accepts a missing one too, and finds nothing there.
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			o.Logger.Warn("--pipeline-dir is not a directory: no pipeline is found there", "dir", d)
+		}
 	}
 	return arches, nil
 }

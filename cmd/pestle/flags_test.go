@@ -183,3 +183,30 @@ func TestBareNetworkBeforeAMode(t *testing.T) {
 		t.Errorf("a recipe called off: %v", err)
 	}
 }
+
+// TestRunFlagChecks: a negative --timeout is refused; a --pipeline-dir
+// that is not a directory is accepted, as melange accepts it, with a
+// warning.
+func TestRunFlagChecks(t *testing.T) {
+	old := runBuild
+	defer func() { runBuild = old }()
+	runBuild = func(*cobra.Command, build.Options, []string) error { return nil }
+	if _, err := execCLI(t, "build", "x.yaml", "--timeout=-1s"); err == nil || !strings.Contains(err.Error(), "--timeout -1s: want a duration") {
+		t.Errorf("negative timeout: %v", err)
+	}
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = logFile
+	_, err = execCLI(t, "build", "x.yaml", "--pipeline-dir", filepath.Join(t.TempDir(), "typo"), "--pipeline-dir", t.TempDir())
+	os.Stderr = stderr
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged, _ := os.ReadFile(logFile.Name())
+	if n := strings.Count(string(logged), "--pipeline-dir is not a directory"); n != 1 {
+		t.Errorf("%d warnings, want one for the missing dir:\n%s", n, logged)
+	}
+}
