@@ -21,7 +21,12 @@ func newTestCmd() *cobra.Command {
 		Long: `For the main package and each subpackage with a test: section (or only
 PACKAGE), installs the package from the repositories (-r, usually ./packages)
 plus its test.environment into a fresh sandbox and runs the test pipeline.
-Prints a pass/fail line per package and exits 1 if any failed.`,
+Prints a pass/fail line per package and exits 1 if any failed. Without
+RECIPE, the recipe of the current directory is tested.
+
+Downloads go through the recording proxy, as in a build: a test that
+passes writes them to NAME-VERSION.test.network.json beside the package
+under test, and --network=replay serves that lock and the build's.`,
 		Example: `  pestle test melange.yaml -r ./packages -k melange.rsa.pub
   pestle test melange.yaml hello-server -r ./packages -r .demo/base -k melange.rsa.pub,.demo/base/pestle-base.rsa.pub`,
 		Args: func(cmd *cobra.Command, args []string) error {
