@@ -64,8 +64,9 @@ func Select(ctx context.Context, req Request) (*Selection, error) {
 		return nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(req.Keys)) {
-		if err := kr.AddPEM(name, req.Keys[name]); err != nil {
-			return nil, fmt.Errorf("the root's etc/apk/keys: %w", err)
+		// A file there that is no key is passed over, as apk does.
+		if err := kr.AddPEM(name, req.Keys[name]); err != nil && req.Repo.Logger != nil {
+			req.Repo.Logger.Warn("not a public key in the root's etc/apk/keys: ignored", "file", name, "err", err)
 		}
 	}
 	ropts := req.Repo

@@ -57,6 +57,20 @@ func TestSelectAndInstallFromFixtureRepository(t *testing.T) {
 	if _, err := Select(context.Background(), req); !errors.Is(err, keys.ErrUntrusted) {
 		t.Errorf("no keyring: %v, want untrusted", err)
 	}
+	// A root's keys (Keys) are trusted; a file there that is no key is
+	// passed over.
+	pem, err := os.ReadFile(fixture.Path(t, "melange-repo", "melange.rsa.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Keys = map[string][]byte{"README": []byte("keys for this root\n")}
+	if _, err := Select(context.Background(), req); !errors.Is(err, keys.ErrUntrusted) {
+		t.Errorf("only a file that is no key: %v, want untrusted", err)
+	}
+	req.Keys["melange.rsa.pub"] = pem
+	if sel, err := Select(context.Background(), req); err != nil || len(sel.Packages) != 2 {
+		t.Errorf("the root's key: %v", err)
+	}
 }
 
 // A record with an unknown uppercase field letter cannot be installed.
