@@ -95,6 +95,15 @@ func pidfdWait(fd int, d time.Duration) bool {
 
 func closeFD(fd int) { _ = syscall.Close(fd) }
 
+// IsTerminal reports whether f is a terminal (what Command.Interactive's
+// shell needs to be of use: on any other file it meets end-of-file at
+// once and exits 0).
+func IsTerminal(f *os.File) bool {
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
+}
+
 // isForegroundTTY reports whether f is a terminal whose foreground process
 // group is ours, the only case where the shell can take the terminal over.
 func isForegroundTTY(f *os.File) bool {

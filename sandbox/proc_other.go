@@ -24,6 +24,9 @@ func closeFD(int) {}
 
 func isForegroundTTY(*os.File) bool { return false }
 
+// IsTerminal reports whether f is a terminal; never, where bwrap is not.
+func IsTerminal(*os.File) bool { return false }
+
 func restoreForeground(int) {}
 
 // ownPIDNS makes no namespace here (see the Linux version).

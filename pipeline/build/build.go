@@ -59,6 +59,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	ctx, cancel := opts.withTimeout(ctx)
 	defer cancel()
 	opts.warnResources(log)
+	opts.checkInteractive(log)
 	opts.Origin = opts.Origin.resolve(opts.Recipe)
 	plan, err := compile(&opts.EnvOptions)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 
@@ -93,4 +94,18 @@ func parseLimits(r pipeline.Resources) (sandbox.Limits, error) {
 		l.Memory = v * mult
 	}
 	return l, nil
+}
+
+// checkInteractive turns Interactive off when the shell would read a file
+// that is not a terminal (stdin from /dev/null, a pipe, a CI runner's):
+// it would meet end-of-file at once and exit 0, and the step that failed
+// would count as passed.
+func (o *EnvOptions) checkInteractive(log *slog.Logger) {
+	if !o.Interactive {
+		return
+	}
+	if f, ok := o.Stdin.(*os.File); o.Stdin == nil || ok && !sandbox.IsTerminal(f) {
+		log.Warn("--interactive needs a terminal on stdin: a step that fails fails the build, with no shell")
+		o.Interactive = false
+	}
 }

@@ -60,6 +60,7 @@ func Test(ctx context.Context, opts TestOptions) (*TestReport, error) {
 	ctx, cancel := opts.withTimeout(ctx)
 	defer cancel()
 	opts.warnResources(log)
+	opts.checkInteractive(log)
 	plan, err := compile(&opts.EnvOptions)
 	if errors.Is(err, pipeline.ErrArchNotTargeted) {
 		return &TestReport{Skipped: err.Error()}, nil
