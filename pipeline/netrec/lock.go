@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
@@ -104,9 +103,10 @@ func WriteLock(path string, entries []Entry) error {
 	return nil
 }
 
-// ReadLock reads and checks a lock file.
+// ReadLock reads and checks a lock file: a regular file (a FIFO there is
+// refused, not waited on), at most maxLock bytes.
 func ReadLock(path string) (*Lock, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package netrec
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -57,6 +59,18 @@ func TestWriteLockIsAtomicAndSorted(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("leftovers beside the lock: %v", ents)
+	}
+	// A FIFO where the lock belongs is refused, not waited on; a missing
+	// lock is fs.ErrNotExist, which replay takes for "nothing recorded".
+	fifo := filepath.Join(dir, LockName("fifo-1.0-r0.apk"))
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadLock(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a FIFO: %v", err)
+	}
+	if _, err := ReadLock(filepath.Join(dir, "missing.network.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing lock: %v, want fs.ErrNotExist", err)
 	}
 }
 
