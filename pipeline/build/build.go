@@ -28,7 +28,8 @@ type Result struct {
 	Workspace string
 	// CachedRoot tells whether the guest root came from the cache.
 	CachedRoot bool
-	// Network is the proxy's summary line ("" when the build had none).
+	// Network is the proxy's summary line, "" when the build had no
+	// proxy or made no request through it.
 	Network string
 	// Unsigned is set when the packages and the index were not signed (no
 	// signing key).
@@ -124,8 +125,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.Duration = time.Since(start)
-	if res.Network = nw.summary(); res.Network != "" {
-		log.Info(res.Network)
+	if t, ok := nw.traffic(); ok {
+		log.Info("network traffic", t.LogAttrs()...)
+		if t.Used() {
+			res.Network = t.String()
+		}
 	}
 	return res, nil
 }

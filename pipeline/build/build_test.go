@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -88,6 +89,8 @@ func contents(t *testing.T, path, pub string) (*apk.Package, []string) {
 
 func TestBuildWithSubpackages(t *testing.T) {
 	tb := newTestBuild(t, helloRecipe)
+	var logBuf fixture.SyncBuffer
+	tb.opts.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
 	res, err := tb.run(t)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, tb.out.String())
@@ -147,8 +150,15 @@ func TestBuildWithSubpackages(t *testing.T) {
 	if res.Workspace != "" {
 		t.Errorf("workspace kept: %s", res.Workspace)
 	}
-	for _, line := range []string{"step done", "wrote package", "updated index"} {
-		_ = line // logged to the logger, which is silent here
+	// The steps used no network: the log counts zero, the summary is
+	// left out.
+	if res.Network != "" {
+		t.Errorf("summary line %q for a build with no network traffic", res.Network)
+	}
+	for _, line := range []string{"msg=\"step done\"", "msg=\"wrote package\"", "msg=\"network traffic\" requests=0 hosts=0"} {
+		if !strings.Contains(logBuf.String(), line) {
+			t.Errorf("log lacks %s:\n%s", line, logBuf.String())
+		}
 	}
 }
 

@@ -5,10 +5,10 @@ import (
 	"crypto/rsa"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/internal/testrepo"
 	"github.com/pestle-dev/pestle/keys"
 )
@@ -59,7 +59,7 @@ func makeBaseRepo(dir string) error {
 // dir) against the base repository, with everything under t.TempDir().
 type testBuild struct {
 	opts   Options
-	out    strings.Builder
+	out    fixture.SyncBuffer
 	srcDir string
 }
 
@@ -96,7 +96,7 @@ func newTestBuild(t *testing.T, recipe string) *testBuild {
 		OutDir:     filepath.Join(tmp, "packages"),
 		SigningKey: key,
 	}
-	tb.opts.Stdout = &lockedWriter{w: &tb.out}
+	tb.opts.Stdout = &tb.out
 	tb.opts.Stderr = tb.opts.Stdout
 	return tb
 }
@@ -122,23 +122,6 @@ func sharedCache(t *testing.T) string {
 		}
 	})
 	return cacheDir
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 // testTmpEnv names the temporary dir TestMain made for this run.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/lint"
@@ -285,9 +286,7 @@ func TestBuildResourceLimits(t *testing.T) {
 	needSandbox(t)
 	tb := newTestBuild(t, busyboxRecipe("limited")+"pipeline:\n  - runs: echo ok\n")
 	tb.opts.Resources = pipeline.Resources{CPU: "1", Memory: "256Mi"}
-	var logs lockedWriter
-	var sb strings.Builder
-	logs.w = &sb
+	var logs fixture.SyncBuffer
 	tb.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	if _, err := tb.run(t); err != nil {
 		t.Fatalf("%v\n%s", err, tb.out.String())

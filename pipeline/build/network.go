@@ -196,12 +196,12 @@ func (n *network) writeLock(path string) error {
 	return netrec.WriteLock(path, entries)
 }
 
-// summary is the closing log line, "" without a proxy.
-func (n *network) summary() string {
+// traffic is what the proxy carried; false without a proxy.
+func (n *network) traffic() (netrec.Traffic, bool) {
 	if n.proxy == nil {
-		return ""
+		return netrec.Traffic{}, false
 	}
-	return n.proxy.Summary()
+	return n.proxy.Traffic(), true
 }
 
 func (n *network) close() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/pipeline"
 )
 
@@ -24,8 +25,7 @@ func resumeRecipe(first, second string) string {
 
 func TestResume(t *testing.T) {
 	tb := newTestBuild(t, resumeRecipe("true", "exit 5"))
-	var logs lockedWriter
-	logs.w = &strings.Builder{}
+	var logs fixture.SyncBuffer
 	tb.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	tb.opts.ResumeFlags = []string{"--signing-key=my key.rsa", "--network=off"}
 	_, err := tb.run(t)
@@ -70,7 +70,7 @@ func TestResume(t *testing.T) {
 	}
 	write(resumeRecipe("echo changed", "true"))
 	tb.opts.Resume = true
-	logs.w.Reset()
+	logs.Reset()
 	res, err = tb.run(t)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestResume(t *testing.T) {
 	}
 
 	// --resume with nothing kept builds afresh, saying so.
-	logs.w.Reset()
+	logs.Reset()
 	if _, err := tb.run(t); err != nil {
 		t.Fatal(err)
 	}

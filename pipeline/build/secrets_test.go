@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -218,8 +219,7 @@ func TestBuildNeverSeesTheSigningKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.opts.SigningKey = key
-	var logs lockedWriter
-	logs.w = &strings.Builder{}
+	var logs fixture.SyncBuffer
 	tb.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	_, err := tb.run(t)
 	if err == nil {

@@ -152,8 +152,8 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 	}
 	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts, net: nw}
 	err = sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps}, 0)
-	if s := nw.summary(); s != "" {
-		ses.log.Info(s, "package", tp.Package)
+	if t, ok := nw.traffic(); ok {
+		ses.log.Info("network traffic", append([]any{"package", tp.Package}, t.LogAttrs()...)...)
 	}
 	if err != nil {
 		return err

@@ -99,14 +99,14 @@ func unprivilegedBuild(dir string) {
 	if err := keys.WritePair(key, k, false); err != nil {
 		fail("%v", err)
 	}
-	var out strings.Builder
+	var out fixture.SyncBuffer
 	sde := int64(0)
 	opts := Options{
 		EnvOptions: EnvOptions{
 			Recipe: filepath.Join(dir, "melange.yaml"), Repositories: []string{filepath.Join(dir, "repo")},
 			Keyring: []string{filepath.Join(dir, "base.rsa.pub")}, ApkCacheDir: filepath.Join(dir, "cache"),
 			CacheDir: filepath.Join(dir, "melange-cache"), SourceDateEpoch: &sde,
-			Stdout: &lockedWriter{w: &out}, Stderr: &lockedWriter{w: &out},
+			Stdout: &out, Stderr: &out,
 		},
 		OutDir: filepath.Join(dir, "packages"), SigningKey: key,
 	}

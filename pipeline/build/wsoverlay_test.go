@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fixture"
 	"github.com/pestle-dev/pestle/keys"
 	"github.com/pestle-dev/pestle/sandbox"
 )
@@ -49,8 +50,8 @@ func TestBuildCannotChangeTheSourceDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := listTree(t, src)
-	var log strings.Builder
-	tb.opts.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &log}, nil))
+	var log fixture.SyncBuffer
+	tb.opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
 
 	res, err := tb.run(t)
 	if err != nil {

@@ -89,6 +89,7 @@ type Proxy struct {
 	bytes    int64
 	hosts    map[string]bool
 	refusals []Refusal
+	bodies   map[string]string // method and URL of a download → its first body's sha256 ("" once told)
 }
 
 // New makes a proxy and its certificate authority. Serve starts it.
@@ -168,17 +169,45 @@ func (p *Proxy) Refusals() []Refusal {
 	return append([]Refusal(nil), p.refusals...)
 }
 
-// Summary is one line about the traffic so far, e.g. "network: 37
-// requests to 3 hosts, 12.4 MiB".
-func (p *Proxy) Summary() string {
+// Traffic counts what the proxy has carried so far.
+type Traffic struct {
+	Requests int   // exchanges recorded (served, fetched or replayed)
+	Hosts    int   // distinct host:port reached
+	Bytes    int64 // response bodies
+	Refused  int   // requests refused
+}
+
+// Traffic is the count of the traffic so far.
+func (p *Proxy) Traffic() Traffic {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := fmt.Sprintf("network: %d request%s to %d host%s, %s", p.requests, plural(p.requests), len(p.hosts), plural(len(p.hosts)), HumanBytes(p.bytes))
-	if n := len(p.refusals); n > 0 {
-		s += fmt.Sprintf(", %d refused", n)
+	return Traffic{Requests: p.requests, Hosts: len(p.hosts), Bytes: p.bytes, Refused: len(p.refusals)}
+}
+
+// Used reports whether any request reached the proxy.
+func (t Traffic) Used() bool { return t.Requests > 0 || t.Refused > 0 }
+
+// String is one line about t, e.g. "network: 37 requests to 3 hosts,
+// 12.4 MiB".
+func (t Traffic) String() string {
+	s := fmt.Sprintf("network: %d request%s to %d host%s, %s", t.Requests, plural(t.Requests), t.Hosts, plural(t.Hosts), HumanBytes(t.Bytes))
+	if t.Refused > 0 {
+		s += fmt.Sprintf(", %d refused", t.Refused)
 	}
 	return s
 }
+
+// LogAttrs are t as log attributes.
+func (t Traffic) LogAttrs() []any {
+	a := []any{"requests", t.Requests, "hosts", t.Hosts, "received", HumanBytes(t.Bytes)}
+	if t.Refused > 0 {
+		a = append(a, "refused", t.Refused)
+	}
+	return a
+}
+
+// Summary is Traffic().String().
+func (p *Proxy) Summary() string { return p.Traffic().String() }
 
 func plural(n int) string {
 	if n == 1 {
@@ -303,8 +332,34 @@ func (p *Proxy) note(e Entry, hostport string) {
 	p.requests++
 	p.bytes += e.Size
 	p.hosts[hostport] = true
+	changed := p.changedBody(e)
 	p.mu.Unlock()
 	p.log.Debug("network", "method", e.Method, "url", e.URL, "status", e.Status, "bytes", e.Size, "sha256", e.SHA256)
+	if changed {
+		p.log.Warn("a URL sent different bodies during the build: replay serves only one of them (the lock's first), so a replayed build may differ; pin the URL to a version if the recipe can",
+			"url", e.URL)
+	}
+}
+
+// changedBody reports, once per URL, whether download e differs from
+// the first download of its URL. p.mu is held.
+func (p *Proxy) changedBody(e Entry) bool {
+	if !e.Download() {
+		return false
+	}
+	key := e.Method + " " + e.URL
+	first, ok := p.bodies[key]
+	switch {
+	case !ok:
+		if p.bodies == nil {
+			p.bodies = map[string]string{}
+		}
+		p.bodies[key] = e.SHA256
+	case first != "" && first != e.SHA256:
+		p.bodies[key] = ""
+		return true
+	}
+	return false
 }
 
 // recordOne forwards the request, streams the answer to the step while

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -314,5 +315,33 @@ func TestLoopbackGoesToTheSandbox(t *testing.T) {
 	}
 	if len(p.Entries()) != 0 || len(p.Refusals()) != 0 {
 		t.Errorf("loopback traffic was recorded or refused: %v %v", p.Entries(), p.Refusals())
+	}
+}
+
+// A URL that answers with a new body during the build is worth a
+// warning: replay can serve only one of them. A refetch of the same
+// body, or an error, is not.
+func TestRecordWarnsOfAChangedBody(t *testing.T) {
+	in := newInternet(t)
+	var buf fixture.SyncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	p, c := startProxy(t, Config{Mode: Record, Upstream: in.upstream(), Logger: logger})
+	get(t, c, urls[0])
+	get(t, c, urls[0])
+	get(t, c, urls[3]) // 404
+	get(t, c, urls[3])
+	if strings.Contains(buf.String(), "different bodies") {
+		t.Fatalf("warned without a change:\n%s", buf.String())
+	}
+	in.set("/mod/a.zip", "module a, version 2")
+	get(t, c, urls[0])
+	in.set("/mod/a.zip", "module a, version 3")
+	get(t, c, urls[0])
+	p.Close()
+	if n := strings.Count(buf.String(), "different bodies"); n != 1 {
+		t.Errorf("%d warnings, want one for the URL:\n%s", n, buf.String())
+	}
+	if !strings.Contains(buf.String(), "url="+urls[0]) {
+		t.Errorf("the warning does not name %s:\n%s", urls[0], buf.String())
 	}
 }
