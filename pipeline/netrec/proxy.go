@@ -18,6 +18,16 @@ import (
 	"time"
 )
 
+// maxStepConns bounds the connections the steps hold open to the proxy
+// at once. Each costs the host process buffers, a goroutine and maybe a
+// TLS session and an upstream connection (about 100 KiB at worst); the
+// bound keeps a step that opens connections without end from making
+// pestle run out of memory, as the step's own memory limit (--memory)
+// does not cover pestle. Real tools stay far below it (npm keeps 15 a
+// host by default); one that reaches it waits for a connection to close,
+// and the log says why.
+const maxStepConns = 1024
+
 // Upstream is how the proxy reaches servers.
 type Upstream struct {
 	// Dial opens connections to servers; nil means the host's network.
@@ -126,7 +136,7 @@ func New(cfg Config) (*Proxy, error) {
 			}
 		}
 	}
-	p.outer = &server{handler: p.serveProxy, log: p.log}
+	p.outer = &server{handler: p.serveProxy, log: p.log, maxConns: maxStepConns}
 	p.inner = &server{handler: p.serveTunnel, log: p.log,
 		connContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, targetKey{}, c.(*tunnelConn).target)

@@ -27,11 +27,18 @@ type server struct {
 	handler     func(w http.ResponseWriter, r *http.Request)
 	connContext func(ctx context.Context, c net.Conn) context.Context
 	log         *slog.Logger
+	// maxConns, when not 0, bounds the connections open at once
+	// (hijacked ones included, until they close): past it, serve accepts
+	// no more until one closes.
+	maxConns int
 
 	mu        sync.Mutex
 	listeners []net.Listener
 	conns     map[net.Conn]struct{}
 	closed    bool
+	done      chan struct{} // closed by close
+	slots     chan struct{} // one per connection open, of maxConns
+	warned    bool          // the bound was reached once
 }
 
 const (
@@ -71,12 +78,87 @@ func (s *server) serve(l net.Listener) {
 			return
 		}
 		backoff = 0
+		if c, err = s.take(c); err != nil {
+			return
+		}
 		if !s.track(c, true) {
 			c.Close()
 			return
 		}
 		go s.serveConn(c)
 	}
+}
+
+// take waits for one of the maxConns slots for c, and returns c with its
+// Close giving the slot back. It fails, closing c, when the server closes
+// first.
+func (s *server) take(c net.Conn) (net.Conn, error) {
+	if s.maxConns <= 0 {
+		return c, nil
+	}
+	s.mu.Lock()
+	if s.slots == nil {
+		s.slots = make(chan struct{}, s.maxConns)
+	}
+	slots, done := s.slots, s.doneLocked()
+	s.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+	default:
+		s.mu.Lock()
+		warn := !s.warned
+		s.warned = true
+		s.mu.Unlock()
+		if warn && s.log != nil {
+			s.log.Warn("the steps hold the most connections to the network proxy it serves at once; new ones wait for one to close", "connections", s.maxConns)
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-done:
+			c.Close()
+			return nil, net.ErrClosed
+		}
+	}
+	return &slotConn{Conn: c, release: func() { <-slots }}, nil
+}
+
+// doneLocked is the channel close closes; s.mu is held.
+func (s *server) doneLocked() chan struct{} {
+	if s.done == nil {
+		s.done = make(chan struct{})
+		if s.closed {
+			close(s.done)
+		}
+	}
+	return s.done
+}
+
+// slotConn gives its slot back when it is closed, once. It passes on
+// ReadFrom (splice) and CloseWrite where the connection has them.
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+func (c *slotConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *slotConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // track adds or removes c from the connections close ends; adding fails
@@ -102,6 +184,9 @@ func (s *server) track(c net.Conn, add bool) bool {
 func (s *server) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.closed && s.done != nil {
+		close(s.done)
+	}
 	s.closed = true
 	var errs []error
 	for _, l := range s.listeners {

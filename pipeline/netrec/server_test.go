@@ -3,11 +3,15 @@ package netrec
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -258,4 +262,81 @@ func FuzzServer(f *testing.F) {
 			t.Fatal("the server did not end the connection")
 		}
 	})
+}
+
+// warnSignal is a slog handler that signals its first warning.
+type warnSignal struct {
+	slog.Handler
+	once sync.Once
+	ch   chan string
+}
+
+func (w *warnSignal) Enabled(context.Context, slog.Level) bool { return true }
+
+func (w *warnSignal) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		w.once.Do(func() { w.ch <- r.Message })
+	}
+	return nil
+}
+
+// A step cannot hold more than maxConns connections at once: the next
+// one waits, with a warning, until one of them closes, hijacked
+// connections included.
+func TestServerBoundsConnections(t *testing.T) {
+	var served atomic.Int32
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		if r.Method == http.MethodConnect {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				go func() { io.Copy(io.Discard, c); c.Close() }()
+			}
+			return
+		}
+		io.WriteString(w, "ok")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := &warnSignal{Handler: slog.DiscardHandler, ch: make(chan string, 1)}
+	s := &server{handler: handler, maxConns: 2, log: slog.New(warned)}
+	go s.serve(l)
+	t.Cleanup(func() { s.close() })
+	addr := l.Addr().String()
+
+	read := func(c net.Conn) string {
+		t.Helper()
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Status
+	}
+	get := "GET /x HTTP/1.1\r\nHost: x\r\n\r\n"
+	first := dialRaw(t, addr, get)
+	read(first)
+	tunnel := dialRaw(t, addr, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+	read(tunnel) // hijacked: it holds its slot until it closes
+	third := dialRaw(t, addr, get)
+	select {
+	case msg := <-warned.ch:
+		if !strings.Contains(msg, "most connections") {
+			t.Errorf("warning %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a third connection was taken with two open and a bound of two")
+	}
+	if n := served.Load(); n != 2 {
+		t.Fatalf("%d requests served while the third connection waits, want 2", n)
+	}
+	tunnel.Close() // the hijacked connection's slot comes back
+	if got := read(third); got != "200 OK" {
+		t.Errorf("third connection: %s", got)
+	}
+	if n := served.Load(); n != 3 {
+		t.Errorf("%d requests served, want 3", n)
+	}
 }
