@@ -204,12 +204,16 @@ func (s *server) close() error {
 // headLimit is the connection's reader, which ends a request's head at
 // maxHeadBytes; the body is read past it.
 type headLimit struct {
-	c    net.Conn
-	left int64 // < 0: no limit
+	c        net.Conn
+	left     int64 // < 0: no limit
+	tooLarge error // the error past the limit; nil: errHeadTooLarge
 }
 
 func (h *headLimit) Read(p []byte) (int, error) {
 	if h.left == 0 {
+		if h.tooLarge != nil {
+			return 0, h.tooLarge
+		}
 		return 0, errHeadTooLarge
 	}
 	if h.left > 0 && int64(len(p)) > h.left {

@@ -37,8 +37,17 @@ type client struct {
 type upConn struct {
 	net.Conn
 	br    *bufio.Reader
-	since time.Time // idle since
+	head  *headLimit // br's source: bounds an answer's head
+	since time.Time  // idle since
 }
+
+// maxInterim bounds the interim (1xx) answers skipped before a request's
+// answer; net/http's client allows five.
+const maxInterim = 8
+
+// errAnswerHeadTooLarge is the error of an answer whose head is over
+// maxHeadBytes: a server must not make the proxy hold it in memory.
+var errAnswerHeadTooLarge = fmt.Errorf("the server's answer head is over %d MiB", maxHeadBytes>>20)
 
 const (
 	maxIdlePerHost   = 16
@@ -134,7 +143,8 @@ func (c *client) open(ctx context.Context, scheme, hostport string) (*upConn, er
 		}
 		nc = t
 	}
-	return &upConn{Conn: nc, br: bufio.NewReaderSize(nc, upstreamReadBuf)}, nil
+	head := &headLimit{c: nc, left: -1, tooLarge: errAnswerHeadTooLarge}
+	return &upConn{Conn: nc, br: bufio.NewReaderSize(head, upstreamReadBuf), head: head}, nil
 }
 
 // warm opens a spare connection to key in the background, when there is
@@ -176,8 +186,15 @@ func (c *client) exchange(uc *upConn, req *http.Request, key, scheme, hostport s
 		stop()
 		return nil, ctxErr(req.Context(), err)
 	}
-	for {
+	for interim := 0; ; interim++ {
+		if interim > maxInterim {
+			stop()
+			uc.Close()
+			return nil, fmt.Errorf("the server sent more than %d interim (1xx) answers", maxInterim)
+		}
+		uc.head.left = maxHeadBytes + int64(uc.br.Size())
 		resp, err := http.ReadResponse(uc.br, req)
+		uc.head.left = -1
 		if err != nil {
 			stop()
 			return nil, ctxErr(req.Context(), err)

@@ -1,6 +1,7 @@
 package netrec
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -155,5 +157,65 @@ func TestCutBodyIsNotRecorded(t *testing.T) {
 	}
 	if len(p.Entries()) != 0 {
 		t.Errorf("a cut body was recorded: %+v", p.Entries())
+	}
+}
+
+// hostileServer answers every request on a raw connection with answer,
+// written whatever the client does (an error ends it).
+func hostileServer(t *testing.T, answer func(w io.Writer, path string)) *Upstream {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err == nil {
+					answer(c, req.URL.Path)
+				}
+			}()
+		}
+	}()
+	return &Upstream{Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, l.Addr().String())
+	}}
+}
+
+// A server cannot make the proxy hold an endless answer head, nor loop
+// on interim answers: the step gets a 502 that says why.
+func TestUpstreamAnswerHeadIsBounded(t *testing.T) {
+	up := hostileServer(t, func(w io.Writer, path string) {
+		switch path {
+		case "/head":
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nX-Big: ")
+			line := bytes.Repeat([]byte("a"), 64<<10)
+			for range 64 { // 4 MiB, or until the proxy hangs up
+				if _, err := w.Write(line); err != nil {
+					return
+				}
+			}
+		case "/interim":
+			for range 50 {
+				if _, err := io.WriteString(w, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+					return
+				}
+			}
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	_, c := startProxy(t, Config{Mode: Record, Upstream: up})
+	for path, want := range map[string]string{"/head": "answer head is over 1 MiB", "/interim": "more than 8 interim"} {
+		status, body := get(t, c, "http://hostile.test"+path)
+		if status != http.StatusBadGateway || !strings.Contains(body, want) {
+			t.Errorf("%s: %d %q, want 502 saying %q", path, status, body, want)
+		}
 	}
 }
