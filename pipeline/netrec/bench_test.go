@@ -19,29 +19,21 @@ func closingServer(b *testing.B, body []byte) string {
 	}
 	b.Cleanup(func() { l.Close() })
 	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n")
-	go func() {
+	acceptEach(l, func(c net.Conn) {
+		defer c.Close()
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadSlice('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if len(bytes.TrimSpace(line)) == 0 {
-						break
-					}
-				}
-				c.Write(head)
-				c.Write(body)
-			}()
+			if len(bytes.TrimSpace(line)) == 0 {
+				break
+			}
 		}
-	}()
+		c.Write(head)
+		c.Write(body)
+	})
 	return l.Addr().String()
 }
 

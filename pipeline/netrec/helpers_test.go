@@ -3,6 +3,7 @@ package netrec
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"sync"
 	"testing"
 )
@@ -18,4 +19,18 @@ func (p *Proxy) outerAddr(t testing.TB) string {
 		t.Fatal("proxy not started by startProxy")
 	}
 	return a.(string)
+}
+
+// acceptEach serves each connection of l in its own goroutine until l
+// closes.
+func acceptEach(l net.Listener, serve func(net.Conn)) {
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
 }

@@ -169,21 +169,13 @@ func hostileServer(t *testing.T, answer func(w io.Writer, path string)) *Upstrea
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err == nil {
-					answer(c, req.URL.Path)
-				}
-			}()
+	acceptEach(l, func(c net.Conn) {
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err == nil {
+			answer(c, req.URL.Path)
 		}
-	}()
+	})
 	return &Upstream{Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, l.Addr().String())
 	}}
