@@ -17,6 +17,12 @@ func OpenRegular(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Regular(f, path)
+}
+
+// Regular returns f if it is a regular file, else closes it and returns
+// OpenRegular's error for name. Open f with O_NONBLOCK.
+func Regular(f *os.File, name string) (*os.File, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -24,7 +30,7 @@ func OpenRegular(path string) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: is %s, not a regular file: refusing to read it", path, Kind(st.Mode()))
+		return nil, fmt.Errorf("%s: is %s, not a regular file: refusing to read it", name, Kind(st.Mode()))
 	}
 	return f, nil
 }

@@ -392,6 +392,8 @@ func TestBuildFetchesOnTheHost(t *testing.T) {
 
 func TestBuildGitCheckoutOnTheHost(t *testing.T) {
 	fixture.NeedTool(t, "git")
+	// The repository is in the recipe's folder, as a guest path; one
+	// elsewhere on the host is refused.
 	upstream := t.TempDir()
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-C", upstream, "-c", "user.name=t", "-c", "user.email=t@t"}, args...)...)
@@ -408,7 +410,7 @@ func TestBuildGitCheckoutOnTheHost(t *testing.T) {
 	git("commit", "-q", "-m", "v2")
 	git("tag", "v2.0")
 	commit := git("rev-parse", "HEAD")
-	recipe := func(expected string) string {
+	recipe := func(repo, expected string) string {
 		return fmt.Sprintf(`package:
   name: from-git
   version: "2.0"
@@ -419,25 +421,38 @@ environment:
 pipeline:
   - uses: git-checkout
     with:
-      repository: file://%s
+      repository: %s
       tag: v${{package.version}}
       expected-commit: %s
+      destination: src
   - runs: |
       mkdir -p ${{targets.destdir}}/usr/share
-      cp VERSION ${{targets.destdir}}/usr/share/
-`, upstream, expected)
+      cp src/VERSION ${{targets.destdir}}/usr/share/
+`, repo, expected)
 	}
-	tb := newTestBuild(t, recipe(commit))
-	res, err := tb.run(t)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, tb.out.String())
+	build := func(repo, expected string) (*Result, *testBuild, error) {
+		tb := newTestBuild(t, recipe(repo, expected))
+		cmd := exec.Command("git", "clone", "-q", "--bare", upstream, filepath.Join(tb.srcDir, "upstream.git"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		res, err := tb.run(t)
+		return res, tb, err
 	}
-	if len(res.Sources) != 1 || res.Sources[0].Commit != commit {
-		t.Errorf("sources %+v", res.Sources)
+	for _, repo := range []string{"./upstream.git", "file:///home/build/upstream.git"} {
+		res, tb, err := build(repo, commit)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", repo, err, tb.out.String())
+		}
+		if len(res.Sources) != 1 || res.Sources[0].Commit != commit || res.Sources[0].Repository != repo {
+			t.Errorf("%s: sources %+v", repo, res.Sources)
+		}
 	}
-	wrong := newTestBuild(t, recipe(strings.Repeat("a", 40)))
-	if _, err := wrong.run(t); err == nil || !strings.Contains(err.Error(), commit) {
+	if _, _, err := build("./upstream.git", strings.Repeat("a", 40)); err == nil || !strings.Contains(err.Error(), commit) {
 		t.Fatalf("wrong expected-commit: %v", err)
+	}
+	if _, _, err := build("file://"+upstream, commit); err == nil || !strings.Contains(err.Error(), "outside the workspace") {
+		t.Fatalf("a repository elsewhere on the host: %v", err)
 	}
 }
 

@@ -139,7 +139,7 @@ func runSteps(ctx context.Context, opts *Options, ses *session, plan *pipeline.P
 	if err != nil {
 		return nil, err
 	}
-	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: &opts.EnvOptions, net: ses.net,
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, lower: ses.lowerDir(), opts: &opts.EnvOptions, net: ses.net,
 		srcOpts: source.Options{CacheDir: filepath.Join(apkCache, "sources"), Logger: ses.log, SourceDateEpoch: time.Unix(sde, 0),
 			Progress: opts.Progress}}
 	if resumed != nil {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,28 +78,12 @@ func stepName(s pipeline.Step) string {
 	return line
 }
 
-// hostDir maps a sandbox working directory under /home/build to the host
-// workspace.
-func hostDir(workspace, wd string) (string, error) {
-	if wd == "" {
-		return workspace, nil
-	}
-	clean := path.Clean(wd)
-	if !path.IsAbs(clean) {
-		clean = path.Join(sandbox.GuestWorkspace, clean)
-	}
-	rel, ok := strings.CutPrefix(clean, sandbox.GuestWorkspace)
-	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
-		return "", fmt.Errorf("working directory %s is outside the workspace %s: host-side steps can only write there", wd, sandbox.GuestWorkspace)
-	}
-	return filepath.Join(workspace, filepath.FromSlash(rel)), nil
-}
-
 // runner runs one package's steps.
 type stepRunner struct {
 	plan      *pipeline.Plan
 	sb        sandbox.Runner
 	workspace string
+	lower     string // the source dir under the workspace overlay; "" without one
 	srcOpts   source.Options
 	opts      *EnvOptions
 	net       *network // nil: no proxy
@@ -150,9 +132,23 @@ func (r *stepRunner) run(ctx context.Context, pkg pipeline.PackagePlan, from int
 }
 
 func (r *stepRunner) host(ctx context.Context, pkg string, s pipeline.Step) error {
-	dir, err := hostDir(r.workspace, s.WorkingDirectory)
+	view := wsView{upper: r.workspace, lower: r.lower}
+	rel, err := guestRel("", s.WorkingDirectory)
 	if err != nil {
-		return err
+		return fmt.Errorf("working directory: %w", err)
+	}
+	dir, err := view.dir(rel)
+	if err != nil {
+		return fmt.Errorf("working directory %s: %w", s.WorkingDirectory, err)
+	}
+	opts := r.srcOpts
+	opts.Local = func(p string) (string, error) {
+		rel, err := guestRel(s.WorkingDirectory, p)
+		if err != nil {
+			return "", err
+		}
+		host, _, err := view.find(rel)
+		return host, err
 	}
 	switch s.Host {
 	case "fetch":
@@ -160,7 +156,7 @@ func (r *stepRunner) host(ctx context.Context, pkg string, s pipeline.Step) erro
 		if err != nil {
 			return err
 		}
-		res, err := source.Fetch(ctx, in, dir, r.srcOpts)
+		res, err := source.Fetch(ctx, in, dir, opts)
 		if err != nil {
 			return err
 		}
@@ -171,7 +167,7 @@ func (r *stepRunner) host(ctx context.Context, pkg string, s pipeline.Step) erro
 		if err != nil {
 			return err
 		}
-		res, err := source.GitCheckout(ctx, in, dir, r.srcOpts)
+		res, err := source.GitCheckout(ctx, in, dir, opts)
 		if err != nil {
 			return err
 		}

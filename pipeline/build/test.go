@@ -150,7 +150,7 @@ func testOne(ctx context.Context, opts *EnvOptions, plan *pipeline.Plan, tp pipe
 	if err := ses.start(ctx, opts, plan, tp.Environment.Env, sde); err != nil {
 		return err
 	}
-	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, opts: opts, net: nw}
+	sr := &stepRunner{plan: plan, sb: ses.runner, workspace: ses.workspace, lower: ses.lowerDir(), opts: opts, net: nw}
 	err = sr.run(ctx, pipeline.PackagePlan{Name: tp.Package, Steps: tp.Steps}, 0)
 	if t, ok := nw.traffic(); ok {
 		ses.log.Info("network traffic", append([]any{"package", tp.Package}, t.LogAttrs()...)...)

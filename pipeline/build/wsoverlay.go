@@ -39,6 +39,15 @@ func (s *session) populateWorkspace(f *sourceFilter) (how string, files int, err
 	return "copy", n, err
 }
 
+// lowerDir is the source dir under the workspace overlay, "" when the
+// workspace is a copy.
+func (s *session) lowerDir() string {
+	if s.wsOverlay == nil {
+		return ""
+	}
+	return s.wsOverlay.Lower
+}
+
 // unoverlayWorkspace turns an overlay workspace the sandbox could not
 // mount into a copied one, keeping the output dirs made since.
 func (s *session) unoverlayWorkspace() error {

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -68,10 +67,8 @@ func download(ctx context.Context, in *FetchInput, workspace string, f *os.File,
 				return sums{}, &InputError{Pipeline: "fetch", Input: "uri", Value: in.URI, Reason: "a file:// URI must name a local absolute path (file:///...)"}
 			}
 			p = u.Path
-		} else if !filepath.IsAbs(p) {
-			p = filepath.Join(workspace, p)
 		}
-		src, err := os.Open(p)
+		src, err := opts.openLocal(p, workspace)
 		if err != nil {
 			return sums{}, fmt.Errorf("fetch %s: %w", in.URI, err)
 		}

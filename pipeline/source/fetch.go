@@ -17,7 +17,7 @@ import (
 
 // FetchInput is a `uses: fetch` step, with melange's input names.
 type FetchInput struct {
-	URI            string // uri (required): http(s)://, file:/// or a path (relative to the workspace)
+	URI            string // uri (required): http(s)://, or file:/// or a path on this machine (see Options.Local)
 	ExpectedSHA256 string // expected-sha256
 	ExpectedSHA512 string // expected-sha512
 	// ExpectedNone (expected-none) allows an artifact without a checksum.
@@ -230,9 +230,26 @@ func place(ctx context.Context, in *FetchInput, name string, ws *os.Root, worksp
 			}
 			return s, false, nil
 		}
+		// The workspace as the steps see it may show the file from the
+		// source dir under it (an overlay): copy it up.
+		if opts.Local != nil {
+			if host, err := opts.Local(name); err == nil {
+				if s, err := copyIntoWorkspace(ws, name, host, in.verify); err == nil {
+					log.Info("fetch: using the file already in the workspace", "file", name)
+					if cached != "" {
+						storeInCache(ws, name, cached)
+					}
+					return s, false, nil
+				}
+			}
+		}
 	}
 
-	log.Info("fetch: downloading", "uri", in.URI)
+	if isLocalURI(in.URI) {
+		log.Info("fetch: reading a local file", "uri", in.URI)
+	} else {
+		log.Info("fetch: downloading", "uri", in.URI)
+	}
 	if cached != "" {
 		return downloadToCache(ctx, in, name, ws, workspace, cached, opts)
 	}
@@ -288,7 +305,7 @@ func downloadToCache(ctx context.Context, in *FetchInput, name string, ws *os.Ro
 // temporary file that is renamed into place only if check (when set)
 // accepts the digests of what was copied.
 func copyIntoWorkspace(ws *os.Root, name, src string, check func(sums) error) (sums, error) {
-	in, err := os.Open(src)
+	in, err := fsutil.OpenRegular(src)
 	if err != nil {
 		return sums{}, err
 	}
@@ -365,4 +382,10 @@ func createTemp(root *os.Root, prefix string) (string, *os.File, error) {
 		}
 	}
 	return "", nil, fmt.Errorf("cannot make a temporary file in %s", root.Name())
+}
+
+// isLocalURI reports a uri that names a file on this machine.
+func isLocalURI(uri string) bool {
+	u, err := url.Parse(uri)
+	return err == nil && (u.Scheme == "" || u.Scheme == "file")
 }

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -326,12 +327,29 @@ func TestFetchExtractFalseAndDelete(t *testing.T) {
 
 func TestFetchLocalFiles(t *testing.T) {
 	data := gz(t, makeTar(t, sampleTree))
-	src := filepath.Join(t.TempDir(), "local-1.0.tar.gz")
+	srcDir := t.TempDir()
+	src := filepath.Join(srcDir, "local-1.0.tar.gz")
 	os.WriteFile(src, data, 0o644)
-	for _, uri := range []string{"file://" + src, src} {
+	// Absolute paths go through Local, which maps them (here /guest/...
+	// to srcDir); without it they are refused.
+	var asked []string
+	local := func(p string) (string, error) {
+		asked = append(asked, p)
+		rel, ok := strings.CutPrefix(p, "/guest/")
+		if !ok {
+			return "", errors.New("outside")
+		}
+		return filepath.Join(srcDir, rel), nil
+	}
+	for _, uri := range []string{"file:///guest/local-1.0.tar.gz", "/guest/local-1.0.tar.gz"} {
 		ws := t.TempDir()
 		in := FetchInput{URI: uri, ExpectedSHA256: sha256Hex(data), Extract: true, StripComponents: 1}
-		if _, err := Fetch(context.Background(), in, ws, fetchOpts(t.TempDir())); err != nil {
+		if _, err := Fetch(context.Background(), in, ws, fetchOpts(t.TempDir())); err == nil || !strings.Contains(err.Error(), "not below the step's directory") {
+			t.Errorf("%s without Local: %v", uri, err)
+		}
+		opts := fetchOpts(t.TempDir())
+		opts.Local = local
+		if _, err := Fetch(context.Background(), in, ws, opts); err != nil {
 			t.Fatalf("%s: %v", uri, err)
 		}
 		if _, err := os.Stat(filepath.Join(ws, "local-1.0.tar.gz")); err != nil {
@@ -354,6 +372,25 @@ func TestFetchLocalFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ws, "v", "README")); err != nil {
 		t.Error(err)
+	}
+	// Each fetch first asks for a file of its name already in the
+	// workspace, then for the uri.
+	if strings.Join(asked, " ") != "local-1.0.tar.gz /guest/local-1.0.tar.gz local-1.0.tar.gz /guest/local-1.0.tar.gz" {
+		t.Errorf("Local was asked for %q", asked)
+	}
+	// Without Local: nothing above the step's directory, through a
+	// symlink out of it, or that is not a regular file.
+	sub := filepath.Join(ws, "sub")
+	os.Mkdir(sub, 0o755)
+	os.Symlink(src, filepath.Join(sub, "alias.tar.gz"))
+	if err := syscall.Mkfifo(filepath.Join(sub, "pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for uri, want := range map[string]string{"../vendored.tar.gz": "not below", "alias.tar.gz": "escapes", "pipe": "not a regular file"} {
+		in := FetchInput{URI: uri, ExpectedNone: true}
+		if _, err := Fetch(context.Background(), in, sub, Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error saying %q", uri, err, want)
+		}
 	}
 }
 

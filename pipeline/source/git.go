@@ -2,12 +2,16 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // GitInput is a `uses: git-checkout` step, with melange's input names.
@@ -114,8 +118,7 @@ func (in *GitInput) ref() string {
 	return "HEAD"
 }
 
-// isLocalRepo reports whether the repository is on this machine, in which
-// case submodules may use file:// as well.
+// isLocalRepo reports whether the repository is on this machine.
 func isLocalRepo(repo string) bool {
 	return strings.HasPrefix(repo, "file://") || strings.HasPrefix(repo, "/") ||
 		strings.HasPrefix(repo, "./") || strings.HasPrefix(repo, "../")
@@ -153,8 +156,21 @@ func GitCheckout(ctx context.Context, in GitInput, workspace string, opts Option
 		return nil, err
 	}
 
+	// A repository on this machine is read where the workspace view
+	// puts it, and mirrored afresh: its path names different
+	// repositories from one build to the next.
+	from := in.Repository
+	local := isLocalRepo(in.Repository)
+	if local {
+		if from, err = opts.localRepo(strings.TrimPrefix(in.Repository, "file://")); err == nil {
+			err = checkLocalRepo(from)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("git-checkout %s: %w", in.Repository, err)
+		}
+	}
 	cache := opts.CacheDir
-	if cache == "" {
+	if cache == "" || local {
 		tmp, err := os.MkdirTemp("", "pestle-git-")
 		if err != nil {
 			return nil, err
@@ -166,13 +182,13 @@ func GitCheckout(ctx context.Context, in GitInput, workspace string, opts Option
 	if err != nil {
 		return nil, err
 	}
-	g := newGitRunner(&opts, isLocalRepo(in.Repository))
+	g := newGitRunner(&opts)
 	unlock, err := lockMirror(ctx, mirror, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("git-checkout %s: %w", in.Repository, err)
 	}
 	defer unlock()
-	if err := g.ensureMirror(ctx, &in, picks, mirror, absWS); err != nil {
+	if err := g.ensureMirror(ctx, &in, from, picks, mirror, absWS); err != nil {
 		return nil, fmt.Errorf("git-checkout %s: %w", in.Repository, err)
 	}
 
@@ -191,4 +207,37 @@ func GitCheckout(ctx context.Context, in GitInput, workspace string, opts Option
 	}
 	res.Path = filepath.Join(absWS, dest)
 	return res, nil
+}
+
+// checkLocalRepo refuses a local repository that would make git read
+// outside it: a .git file (gitdir: elsewhere), a commondir,
+// objects/info/alternates, or a symlink in its git dir.
+func checkLocalRepo(dir string) error {
+	gitDir := dir
+	switch fi, err := os.Lstat(filepath.Join(dir, ".git")); {
+	case err == nil && fi.IsDir():
+		gitDir = filepath.Join(dir, ".git")
+	case err == nil:
+		kind := "a file"
+		if !fi.Mode().IsRegular() {
+			kind = fsutil.Kind(fi.Mode())
+		}
+		return fmt.Errorf("%s/.git is %s, not a directory (a worktree or a submodule's checkout): name the repository it points to", dir, kind)
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	for _, f := range []string{"commondir", "objects/info/alternates"} {
+		if _, err := os.Lstat(filepath.Join(gitDir, f)); err == nil {
+			return fmt.Errorf("%s has %s, which makes git read another repository: clone that one", gitDir, f)
+		}
+	}
+	return filepath.WalkDir(gitDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symlink: a local repository read on the host may hold none", p)
+		}
+		return nil
+	})
 }

@@ -3,6 +3,9 @@ package source
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,10 +56,36 @@ func commitFile(t *testing.T, dir, name, body, msg string) string {
 	return hostGit(t, dir, "rev-parse", "HEAD")
 }
 
+// gitServer serves the repositories under root over HTTP with git's own
+// http-backend, as a forge would: git-checkout treats a repository on
+// this machine differently (see TestGitCheckoutLocal).
+func gitServer(t *testing.T, root string) string {
+	t.Helper()
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatalf("git --exec-path: %v", err)
+	}
+	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		if fixture.CI() {
+			t.Fatalf("git-http-backend: %v", err)
+		}
+		t.Skipf("git-http-backend: %v", err)
+	}
+	srv := httptest.NewServer(&cgi.Handler{Path: backend, Env: []string{
+		"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1",
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=safe.directory", "GIT_CONFIG_VALUE_0=*",
+	}, Stderr: io.Discard})
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func newUpstream(t *testing.T) *upstream {
 	needGit(t)
-	u := &upstream{dir: filepath.Join(t.TempDir(), "up.git")}
-	u.url = "file://" + u.dir
+	root := t.TempDir()
+	u := &upstream{dir: filepath.Join(root, "up.git")}
+	u.url = gitServer(t, root) + "/up.git"
 	os.Mkdir(u.dir, 0o755)
 	hostGit(t, u.dir, "init", "-q", "-b", "main")
 	u.c1 = commitFile(t, u.dir, "a.txt", "one\n", "one")
@@ -297,7 +326,7 @@ func TestGitCheckoutMirrorReuse(t *testing.T) {
 func TestGitCheckoutRetriesClone(t *testing.T) {
 	needGit(t)
 	var log gitLog
-	in := GitInput{Repository: "file://" + filepath.Join(t.TempDir(), "absent"), MaxRetries: 2}
+	in := GitInput{Repository: gitServer(t, t.TempDir()) + "/absent.git", MaxRetries: 2}
 	_, err := GitCheckout(context.Background(), in, t.TempDir(), gitOpts(t.TempDir(), &log))
 	var ge *GitError
 	if !errors.As(err, &ge) || !strings.Contains(err.Error(), "after 2 retries") {
@@ -324,7 +353,7 @@ func TestGitCheckoutSubmodules(t *testing.T) {
 	head := hostGit(t, super, "rev-parse", "HEAD")
 
 	ws := t.TempDir()
-	in := GitInput{Repository: "file://" + super, Branch: "main", ExpectedCommit: head, RecurseSubmodules: true, ShallowSubmodules: true}
+	in := GitInput{Repository: gitServer(t, base) + "/super.git", Branch: "main", ExpectedCommit: head, RecurseSubmodules: true, ShallowSubmodules: true}
 	if _, err := GitCheckout(context.Background(), in, ws, gitOpts(t.TempDir(), nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +362,16 @@ func TestGitCheckoutSubmodules(t *testing.T) {
 	}
 	if hostGit(t, ws, "submodule", "status") == "" || strings.HasPrefix(hostGit(t, ws, "submodule", "status"), "-") {
 		t.Error("submodule not initialised in the moved checkout")
+	}
+
+	// A submodule URL that is a path on this machine is not followed:
+	// git-checkout runs on the host, and the path could be anything there.
+	hostGit(t, super, "config", "-f", ".gitmodules", "submodule.third_party/sub.url", sub)
+	hostGit(t, super, "commit", "-q", "-am", "point the submodule at a local path")
+	in.ExpectedCommit = hostGit(t, super, "rev-parse", "HEAD")
+	_, err := GitCheckout(context.Background(), in, t.TempDir(), gitOpts(t.TempDir(), nil))
+	if err == nil || !strings.Contains(err.Error(), "transport 'file' not allowed") {
+		t.Errorf("a local submodule URL: %v", err)
 	}
 }
 
@@ -407,5 +446,54 @@ func TestGitCheckoutConcurrentSharesOneMirror(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(cache, "git", "*.tmp-*")); len(left) != 0 {
 		t.Errorf("temporary mirrors left: %v", left)
+	}
+}
+
+// A repository on this machine is read only through Local, which the
+// build points at the workspace, and never one that makes git read
+// elsewhere.
+func TestGitCheckoutLocal(t *testing.T) {
+	u := newUpstream(t)
+	identity := func(p string) (string, error) { return p, nil }
+	in := GitInput{Repository: "file://" + u.dir, Branch: "main", ExpectedCommit: u.c4}
+	if _, err := GitCheckout(context.Background(), in, t.TempDir(), gitOpts(t.TempDir(), nil)); err == nil || !strings.Contains(err.Error(), "local repositories are not available") {
+		t.Errorf("without Local: %v", err)
+	}
+	opts := gitOpts(t.TempDir(), nil)
+	opts.Local = identity
+	ws := t.TempDir()
+	res, err := GitCheckout(context.Background(), in, ws, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commit != u.c4 || readFile(t, filepath.Join(ws, "a.txt")) != "four\n" {
+		t.Errorf("checkout %+v", res)
+	}
+	if left, _ := filepath.Glob(filepath.Join(opts.CacheDir, "git", "*")); len(left) != 0 {
+		t.Errorf("a local repository was mirrored in the cache: %v", left)
+	}
+
+	other := t.TempDir()
+	for name, spoil := range map[string]func(repo string){
+		"alternates": func(repo string) {
+			os.WriteFile(filepath.Join(repo, ".git", "objects", "info", "alternates"), []byte(other+"\n"), 0o644)
+		},
+		"gitfile": func(repo string) {
+			os.RemoveAll(filepath.Join(repo, ".git"))
+			os.WriteFile(filepath.Join(repo, ".git"), []byte("gitdir: "+other+"\n"), 0o644)
+		},
+		"symlink": func(repo string) {
+			os.Symlink(other, filepath.Join(repo, ".git", "refs", "elsewhere"))
+		},
+	} {
+		repo := filepath.Join(t.TempDir(), "r")
+		hostGit(t, filepath.Dir(repo), "clone", "-q", u.dir, repo)
+		spoil(repo)
+		in := GitInput{Repository: repo, Branch: "main"}
+		if _, err := GitCheckout(context.Background(), in, t.TempDir(), opts); err == nil || !strings.Contains(err.Error(), "git-checkout "+repo) {
+			t.Errorf("%s: %v, want a refusal", name, err)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
 	}
 }

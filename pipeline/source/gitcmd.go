@@ -18,14 +18,13 @@ import (
 // maintenance, and a timeout per command that kills git's whole process
 // group.
 type gitRunner struct {
-	opts      *Options
-	bin       string
-	timeout   time.Duration
-	allowFile bool // let submodules use file:// (only for local repositories)
+	opts    *Options
+	bin     string
+	timeout time.Duration
 }
 
-func newGitRunner(opts *Options, allowFile bool) *gitRunner {
-	g := &gitRunner{opts: opts, bin: opts.Git, timeout: opts.GitTimeout, allowFile: allowFile}
+func newGitRunner(opts *Options) *gitRunner {
+	g := &gitRunner{opts: opts, bin: opts.Git, timeout: opts.GitTimeout}
 	if g.bin == "" {
 		g.bin = "git"
 	}
@@ -63,16 +62,15 @@ func (g *gitRunner) run(ctx context.Context, dir string, env []string, args ...s
 	if g.opts.gitHook != nil {
 		g.opts.gitHook(dir, args)
 	}
-	file := "user"
-	if g.allowFile {
-		file = "always"
-	}
+	// protocol.file.allow=user: the repository the step names may be a
+	// local one (resolved into the workspace before git sees it), but
+	// not a submodule, whose URL git would follow anywhere on the host.
 	full := append([]string{
 		"-c", "safe.directory=*",
 		"-c", "maintenance.auto=false",
 		"-c", "gc.auto=0",
 		"-c", "core.hooksPath=/dev/null",
-		"-c", "protocol.file.allow=" + file,
+		"-c", "protocol.file.allow=user",
 	}, args...)
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()

@@ -48,11 +48,12 @@ func lockMirror(ctx context.Context, dir string, opts *Options) (func(), error) 
 	}
 }
 
-// ensureMirror makes the mirror of in.Repository at dir, or brings an
+// ensureMirror makes the mirror of in.Repository (cloned from from, its
+// resolved path when it is local) at dir, or brings an
 // existing one up to date. A mirror that already holds everything the
 // step pins (expected-commit for the tag or branch, and every
 // cherry-pick) is used as it is, with no network access.
-func (g *gitRunner) ensureMirror(ctx context.Context, in *GitInput, picks []CherryPick, dir, workspace string) error {
+func (g *gitRunner) ensureMirror(ctx context.Context, in *GitInput, from string, picks []CherryPick, dir, workspace string) error {
 	log := g.opts.logger()
 	if fi, err := os.Stat(filepath.Join(dir, "objects")); err == nil && fi.IsDir() {
 		if g.mirrorSatisfies(ctx, in, picks, dir) {
@@ -70,7 +71,7 @@ func (g *gitRunner) ensureMirror(ctx context.Context, in *GitInput, picks []Cher
 	defer os.RemoveAll(tmp)
 	err := g.retry(ctx, in, "git clone", func() error {
 		os.RemoveAll(tmp)
-		_, err := g.run(ctx, workspace, nil, "clone", "--mirror", "--quiet", "--", in.Repository, tmp)
+		_, err := g.run(ctx, workspace, nil, "clone", "--mirror", "--quiet", "--", from, tmp)
 		return err
 	})
 	if err != nil {

@@ -2,11 +2,17 @@ package source
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/internal/httpget"
 )
 
@@ -33,6 +39,15 @@ type Options struct {
 	Git string
 	// GitTimeout bounds each git command; zero means one hour.
 	GitTimeout time.Duration
+	// Local resolves a path on this machine that a step names (a fetch
+	// uri that is a path or file://, a git-checkout repository that is
+	// one): absolute as the guest sees it, or relative to the step's
+	// directory. It returns the host path to read, and must refuse
+	// whatever is outside the workspace: fetch and git-checkout run on
+	// the host, where any other path is the host's own. Nil reads only
+	// regular files below the step's directory, and no local
+	// repository.
+	Local func(p string) (string, error)
 
 	// sleep waits between retries; tests replace it to avoid real waits.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -71,4 +86,39 @@ func (o *Options) commitDate() int64 {
 		return s
 	}
 	return minSourceDate
+}
+
+// openLocal opens the local file p that a fetch names (see Local), a
+// regular file only: a FIFO would block the host, a device be read
+// without end.
+func (o *Options) openLocal(p, dir string) (*os.File, error) {
+	if o.Local != nil {
+		host, err := o.Local(p)
+		if err != nil {
+			return nil, err
+		}
+		return fsutil.OpenRegular(host)
+	}
+	if filepath.IsAbs(p) || !filepath.IsLocal(filepath.Clean(p)) {
+		return nil, fmt.Errorf("%s is not below the step's directory: fetch runs on the host, and reads local files only from the workspace", p)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	return fsutil.Regular(f, p)
+}
+
+// localRepo resolves the local repository p that a git-checkout names
+// (see Local).
+func (o *Options) localRepo(p string) (string, error) {
+	if o.Local == nil {
+		return "", errors.New("local repositories are not available here")
+	}
+	return o.Local(p)
 }
