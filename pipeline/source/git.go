@@ -183,6 +183,12 @@ func GitCheckout(ctx context.Context, in GitInput, workspace string, opts Option
 		return nil, err
 	}
 	g := newGitRunner(&opts)
+	home, err := os.MkdirTemp("", "pestle-git-home-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(home)
+	g.home = home
 	unlock, err := lockMirror(ctx, mirror, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("git-checkout %s: %w", in.Repository, err)

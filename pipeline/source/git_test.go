@@ -497,3 +497,36 @@ func TestGitCheckoutLocal(t *testing.T) {
 		}
 	}
 }
+
+// git runs without the user's credentials: not their HOME (ssh keys,
+// ~/.netrc), not their ssh agent.
+func TestGitRunsWithoutHostCredentials(t *testing.T) {
+	u := newUpstream(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("SSH_AUTH_SOCK", filepath.Join(home, "agent.sock"))
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := filepath.Join(t.TempDir(), "env")
+	wrapper := filepath.Join(t.TempDir(), "git")
+	script := "#!/bin/sh\necho \"HOME=$HOME SSH_AUTH_SOCK=$SSH_AUTH_SOCK\" >> " + seen + "\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := gitOpts(t.TempDir(), nil)
+	opts.Git = wrapper
+	if _, err := GitCheckout(context.Background(), GitInput{Repository: u.url, Tag: "v1", ExpectedCommit: u.c1}, t.TempDir(), opts); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, seen)), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("git ran %d times", len(lines))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, home) || !strings.HasSuffix(l, "SSH_AUTH_SOCK=") {
+			t.Fatalf("git saw %q", l)
+		}
+	}
+}

@@ -21,6 +21,7 @@ type gitRunner struct {
 	opts    *Options
 	bin     string
 	timeout time.Duration
+	home    string // HOME for git: an empty dir, "" for the host's /nonexistent
 }
 
 func newGitRunner(opts *Options) *gitRunner {
@@ -34,14 +35,22 @@ func newGitRunner(opts *Options) *gitRunner {
 	return g
 }
 
-// passEnv are the host variables git may need to reach a server.
-var passEnv = []string{"PATH", "HOME", "TMPDIR", "SSH_AUTH_SOCK",
+// passEnv are the host variables git may need to reach a server. Not
+// HOME nor SSH_AUTH_SOCK: git-checkout runs on the host, and a recipe
+// must not clone with the user's credentials (ssh keys and agent,
+// ~/.netrc) what it could not reach in melange's guest.
+var passEnv = []string{"PATH", "TMPDIR",
 	"http_proxy", "https_proxy", "no_proxy", "all_proxy",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
 	"SSL_CERT_FILE", "SSL_CERT_DIR", "GIT_SSL_CAINFO"}
 
-func gitEnv(extra []string) []string {
+func gitEnv(home string, extra []string) []string {
+	if home == "" {
+		home = "/nonexistent"
+	}
 	env := []string{
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + home + "/.config",
 		"GIT_TERMINAL_PROMPT=0",
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL=/dev/null",
@@ -76,7 +85,7 @@ func (g *gitRunner) run(ctx context.Context, dir string, env []string, args ...s
 	defer cancel()
 	cmd := exec.CommandContext(ctx, g.bin, full...)
 	cmd.Dir = dir
-	cmd.Env = gitEnv(env)
+	cmd.Env = gitEnv(g.home, env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
