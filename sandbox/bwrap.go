@@ -422,7 +422,8 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 
 // newSetupError classifies bwrap's own failure.
 func newSetupError(code int, stderr, procDir string) *SetupError {
-	e := &SetupError{Code: code, Message: lastLines(stderr, 5)}
+	// stderr may hold a step's own output: shown made safe.
+	e := &SetupError{Code: code, Message: string(appendSafe(nil, []byte(lastLines(stderr, 5))))}
 	if isUsernsFailure(stderr) {
 		e.cause = ErrUserNamespaces
 		e.Fix = usernsFix(procDir)

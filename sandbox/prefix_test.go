@@ -20,7 +20,14 @@ func TestPrefixWriter(t *testing.T) {
 		{"empty lines", []string{"\n\n"}, "> \n> \n"},
 		{"partial last line", []string{"a\nno newline"}, "> a\n> no newline\n"},
 		{"nothing", nil, ""},
-		{"crlf kept", []string{"dos\r\n"}, "> dos\r\n"},
+		{"crlf: the carriage return dropped", []string{"dos\r\n"}, "> dos\n"},
+		{"colours kept", []string{"\x1b[1;31mred\x1b[0m\n"}, "> \x1b[1;31mred\x1b[0m\n"},
+		{"window title", []string{"\x1b]0;pwned\x07x\n"}, "> ^[]0;pwned^Gx\n"},
+		{"clear screen", []string{"\x1b[2J\x1b[H\n"}, "> ^[[2J^[[H\n"},
+		{"line overwritten", []string{"evil\rgood\n"}, "> evil^Mgood\n"},
+		{"backspace, delete", []string{"a\bb\x7f\n"}, "> a^Hb^?\n"},
+		{"C1 control", []string{"\xc2\x9b2J\n"}, "> \\u009b2J\n"},
+		{"UTF-8 kept", []string{"é ✓\n"}, "> é ✓\n"},
 	}
 	for _, c := range cases {
 		var out bytes.Buffer
@@ -91,12 +98,34 @@ func TestPrefixWriterConcurrent(t *testing.T) {
 	}
 }
 
+// A step that writes without a newline does not make pestle hold it
+// all: the line comes out in pieces of maxLine.
+func TestPrefixWriterBoundsLines(t *testing.T) {
+	var out bytes.Buffer
+	w := PrefixWriter(&out, "> ")
+	chunk := bytes.Repeat([]byte("x"), 300<<10)
+	for range 12 { // 3.5 MiB, no newline
+		w.Write(chunk)
+		if len(w.buf) > maxLine {
+			t.Fatalf("holding %d bytes", len(w.buf))
+		}
+	}
+	w.Write([]byte("end\n"))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 4 || len(lines[0]) != 2+maxLine || !strings.HasSuffix(lines[3], "xend") {
+		t.Errorf("%d lines, the first of %d bytes", len(lines), len(lines[0]))
+	}
+}
+
 // FuzzPrefixWriter: however the input is cut into writes, the output is
-// the input's lines, each prefixed.
+// the input's lines, each prefixed, and carries no control character but
+// tabs and colour sequences. Input without control characters comes out
+// as it went in.
 func FuzzPrefixWriter(f *testing.F) {
 	f.Add("a\nb\n", uint8(1))
 	f.Add("no newline", uint8(3))
 	f.Add("\n\n\nx", uint8(2))
+	f.Add("\x1b[31mred\x1b[0m \x1b]0;t\x07\r\n", uint8(4))
 	f.Fuzz(func(t *testing.T, in string, step uint8) {
 		n := int(step%16) + 1
 		var out bytes.Buffer
@@ -105,15 +134,39 @@ func FuzzPrefixWriter(f *testing.F) {
 			w.Write([]byte(in[i:min(i+n, len(in))]))
 		}
 		w.Flush()
-		var want strings.Builder
+		var lines []string
 		if in != "" {
-			body := strings.TrimSuffix(in, "\n")
-			for _, l := range strings.Split(body, "\n") {
-				want.WriteString("# " + l + "\n")
-			}
+			lines = strings.Split(strings.TrimSuffix(in, "\n"), "\n")
 		}
-		if out.String() != want.String() {
-			t.Fatalf("input %q in steps of %d: got %q, want %q", in, n, out.String(), want.String())
+		got := strings.SplitAfter(out.String(), "\n")
+		if got[len(got)-1] == "" {
+			got = got[:len(got)-1]
+		}
+		if len(got) != len(lines) {
+			t.Fatalf("input %q: %d lines out, want %d", in, len(got), len(lines))
+		}
+		for i, g := range got {
+			if !strings.HasPrefix(g, "# ") || !strings.HasSuffix(g, "\n") {
+				t.Fatalf("line %q", g)
+			}
+			body := g[2 : len(g)-1]
+			for j := 0; j < len(body); j++ {
+				c := body[j]
+				if c == 0x1b {
+					k := sgrLen([]byte(body[j:]))
+					if k == 0 {
+						t.Fatalf("input %q: an escape sequence passed: %q", in, body)
+					}
+					j += k - 1
+					continue
+				}
+				if c < 0x20 && c != '\t' || c == 0x7f || c == 0xc2 && j+1 < len(body) && body[j+1] >= 0x80 && body[j+1] <= 0x9f {
+					t.Fatalf("input %q: control byte %#x passed: %q", in, c, body)
+				}
+			}
+			if plain := strings.TrimSuffix(lines[i], "\r"); !strings.ContainsFunc(plain, func(r rune) bool { return r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f }) && body != plain {
+				t.Fatalf("input line %q came out as %q", lines[i], body)
+			}
 		}
 	})
 }

@@ -131,6 +131,11 @@ func TestSetupErrorUserNamespaces(t *testing.T) {
 	if errors.Is(e, ErrUserNamespaces) || e.Fix != "" {
 		t.Errorf("got %v", e)
 	}
+	// What a step wrote may be in there: no escape sequence passes.
+	e = newSetupError(1, "\x1b]0;title\x07\x1b[2Jbwrap: failed\n", "/proc")
+	if strings.ContainsRune(e.Error(), 0x1b) || !strings.Contains(e.Error(), "^[]0;title^G^[[2Jbwrap: failed") {
+		t.Errorf("got %q", e.Error())
+	}
 }
 
 func TestCheckArch(t *testing.T) {
