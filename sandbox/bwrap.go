@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pestle-dev/pestle/internal/fsutil"
+	"github.com/pestle-dev/pestle/internal/termsafe"
 )
 
 // Bwrap is the Runner that starts one bubblewrap sandbox per step.
@@ -423,7 +424,7 @@ func (b *Bwrap) exec(ctx context.Context, ns *mountNS, bin string, spec Spec, cm
 // newSetupError classifies bwrap's own failure.
 func newSetupError(code int, stderr, procDir string) *SetupError {
 	// stderr may hold a step's own output: shown made safe.
-	e := &SetupError{Code: code, Message: string(appendSafe(nil, []byte(lastLines(stderr, 5))))}
+	e := &SetupError{Code: code, Message: string(termsafe.AppendLine(nil, []byte(lastLines(stderr, 5))))}
 	if isUsernsFailure(stderr) {
 		e.cause = ErrUserNamespaces
 		e.Fix = usernsFix(procDir)

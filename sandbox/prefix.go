@@ -2,9 +2,10 @@ package sandbox
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"sync"
+
+	"github.com/pestle-dev/pestle/internal/termsafe"
 )
 
 // outMu serialises the line writes of every LineWriter, so several of them
@@ -89,61 +90,7 @@ func (l *LineWriter) Flush() error {
 // appendLine appends the prefix, line made safe and a newline to out.
 func (l *LineWriter) appendLine(out, line []byte) []byte {
 	out = append(out, l.prefix...)
-	return append(appendSafe(out, line), '\n')
-}
-
-// appendSafe appends line (without its newline) to out, with what could
-// drive a terminal made visible. A step's output reaches the user's
-// terminal and CI logs, where an escape sequence can move the cursor,
-// rewrite or hide lines, set the window title or write the clipboard.
-// Colours (SGR: ESC [ digits and ; or : then m) and tabs are kept, a
-// carriage return ending the line (CRLF) is dropped, and any other
-// control character is written in caret notation (ESC as ^[, CR as ^M;
-// a C1 control as \u009b).
-func appendSafe(out, line []byte) []byte {
-	line = bytes.TrimSuffix(line, []byte{'\r'})
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == 0x1b:
-			if n := sgrLen(line[i:]); n > 0 {
-				out = append(out, line[i:i+n]...)
-				i += n - 1
-				continue
-			}
-			out = append(out, '^', '[')
-		case c == '\t' || c >= 0x20 && c < 0x7f:
-			out = append(out, c)
-		case c < 0x20:
-			out = append(out, '^', c+'@')
-		case c == 0x7f:
-			out = append(out, '^', '?')
-		case c == 0xc2 && i+1 < len(line) && line[i+1] >= 0x80 && line[i+1] <= 0x9f:
-			out = fmt.Appendf(out, "\\u%04x", line[i+1])
-			i++
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// sgrLen is the length of the SGR sequence (ESC [ [0-9;:]* m) that b
-// starts with, or 0.
-func sgrLen(b []byte) int {
-	if len(b) < 3 || b[1] != '[' {
-		return 0
-	}
-	for i := 2; i < len(b) && i < 64; i++ {
-		switch c := b[i]; {
-		case c == 'm':
-			return i + 1
-		case c >= '0' && c <= '9' || c == ';' || c == ':':
-		default:
-			return 0
-		}
-	}
-	return 0
+	return append(termsafe.AppendLine(out, line), '\n')
 }
 
 func (l *LineWriter) emit(out []byte) error {

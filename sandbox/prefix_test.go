@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pestle-dev/pestle/internal/termsafe"
 )
 
 func TestPrefixWriter(t *testing.T) {
@@ -153,7 +155,7 @@ func FuzzPrefixWriter(f *testing.F) {
 			for j := 0; j < len(body); j++ {
 				c := body[j]
 				if c == 0x1b {
-					k := sgrLen([]byte(body[j:]))
+					k := termsafe.SGRLen([]byte(body[j:]))
 					if k == 0 {
 						t.Fatalf("input %q: an escape sequence passed: %q", in, body)
 					}

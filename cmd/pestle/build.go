@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/pestle-dev/pestle/internal/termsafe"
 	"github.com/pestle-dev/pestle/pipeline/build"
 )
 
@@ -122,7 +123,7 @@ func buildArches(cmd *cobra.Command, o build.Options, arches []string) error {
 // n > 1; a single one's error is the command's) and returns err.
 func archFailed(cmd *cobra.Command, n int, arch string, err error) error {
 	if err != nil && n > 1 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "pestle: %s: %v\n", arch, err)
+		fmt.Fprintf(cmd.ErrOrStderr(), "pestle: %s: %s\n", arch, termsafe.String(err.Error()))
 	}
 	return err
 }

@@ -10,7 +10,8 @@ import (
 // TestImportRules enforces design.md's layering: keys imports nothing of
 // ours, apk only keys, sandbox nothing of ours, and no library imports
 // cobra. internal/fsutil (atomic writes, tree removal), internal/httpget
-// (the downloaders' error type, retry rule and progress hook) and
+// (the downloaders' error type, retry rule and progress hook),
+// internal/termsafe (untrusted text made safe for a terminal) and
 // internal/typo ("did you mean" hints) are the shared leaves below them
 // all: they import only the standard library.
 func TestImportRules(t *testing.T) {
@@ -19,7 +20,7 @@ func TestImportRules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	leaves := map[string]bool{mod + "internal/fsutil": true, mod + "internal/httpget": true, mod + "internal/typo": true}
+	leaves := map[string]bool{mod + "internal/fsutil": true, mod + "internal/httpget": true, mod + "internal/termsafe": true, mod + "internal/typo": true}
 	allowed := map[string][]string{
 		"keys":     {},
 		"apk":      {"keys", "apk"},

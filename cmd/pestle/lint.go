@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pestle-dev/pestle/internal/termsafe"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 )
 
@@ -104,7 +105,7 @@ func reportLint(cmd *cobra.Command, paths []string, results []lint.Results, errs
 		}
 		if err := lint.Check(r.Package, r.Findings); err != nil {
 			failed = true
-			fmt.Fprintln(cmd.ErrOrStderr(), "pestle:", err)
+			fmt.Fprintln(cmd.ErrOrStderr(), "pestle:", termsafe.String(err.Error()))
 		}
 	}
 	return failed, nil

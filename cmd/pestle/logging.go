@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pestle-dev/pestle/internal/termsafe"
 )
 
 // lineHandler renders log records as one short line a person can follow:
@@ -39,15 +41,18 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	case r.Level < slog.LevelInfo:
 		b.WriteString(" debug")
 	}
-	b.WriteString(" " + r.Message)
+	b.WriteString(" " + termsafe.String(r.Message))
 	write := func(a slog.Attr) bool {
 		v := a.Value.Resolve()
 		if d, ok := v.Any().(time.Duration); ok {
 			fmt.Fprintf(&b, " %s=%s", a.Key, d)
 			return true
 		}
+		// Values may come from recipes, packages and steps: one with a
+		// control character (a newline forging a line, an escape
+		// sequence) is quoted, which escapes it.
 		s := v.String()
-		if strings.ContainsAny(s, " \t\"=") || s == "" {
+		if strings.ContainsAny(s, " \t\"=\n") || s == "" || termsafe.HasControl(s) {
 			s = fmt.Sprintf("%q", s)
 		}
 		fmt.Fprintf(&b, " %s=%s", a.Key, s)

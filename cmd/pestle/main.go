@@ -12,6 +12,8 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"syscall"
+
+	"github.com/pestle-dev/pestle/internal/termsafe"
 )
 
 func main() {
@@ -67,11 +69,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		var ex exitError
 		if errors.As(err, &ex) {
 			if ex.msg != "" {
-				fmt.Fprintln(stderr, "pestle:", ex.msg)
+				fmt.Fprintln(stderr, "pestle:", termsafe.String(ex.msg))
 			}
 			return ex.code
 		}
-		fmt.Fprintln(stderr, "pestle:", err)
+		// Errors quote recipes, packages and what steps wrote.
+		fmt.Fprintln(stderr, "pestle:", termsafe.String(err.Error()))
 		if interrupted {
 			return 130
 		}

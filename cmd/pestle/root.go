@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pestle-dev/pestle/internal/termsafe"
 	"github.com/pestle-dev/pestle/keys"
 )
 
@@ -99,7 +101,9 @@ func logger() *slog.Logger {
 
 // printf writes a line for the user on stdout.
 func printf(cmd *cobra.Command, format string, args ...any) {
-	fmt.Fprintf(cmd.OutOrStdout(), format, args...)
+	// What is printed names packages, files and errors that come from
+	// untrusted input: made safe for the terminal.
+	io.WriteString(cmd.OutOrStdout(), termsafe.String(fmt.Sprintf(format, args...)))
 }
 
 // loadSigner reads the signing key at path, logging the warning of a key
