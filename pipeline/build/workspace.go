@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/pestle-dev/pestle/internal/fsutil"
 )
 
 // ignoreFile names the patterns of source files not copied into the
@@ -29,8 +32,13 @@ type ignorePattern struct {
 	rooted  bool
 }
 
+// maxIgnore bounds a .melangeignore: the source folder comes with the
+// recipe, and a file of patterns is small.
+const maxIgnore = 1 << 20
+
 func loadIgnore(dir string) (*ignore, error) {
-	f, err := os.Open(filepath.Join(dir, ignoreFile))
+	name := filepath.Join(dir, ignoreFile)
+	f, err := fsutil.OpenRegular(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &ignore{}, nil
 	}
@@ -38,8 +46,11 @@ func loadIgnore(dir string) (*ignore, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxIgnore {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d a file of patterns may have", name, fi.Size(), maxIgnore)
+	}
 	ig := &ignore{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(io.LimitReader(f, maxIgnore))
 	line := 0
 	for sc.Scan() {
 		line++

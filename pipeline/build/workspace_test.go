@@ -70,6 +70,23 @@ func TestLoadIgnoreRejectsBadPattern(t *testing.T) {
 	}
 }
 
+// The source folder comes with the recipe: a .melangeignore that is a
+// FIFO does not block the build, nor a huge one fill pestle's memory.
+func TestLoadIgnoreRefusesOddFiles(t *testing.T) {
+	fifo := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(fifo, ".melangeignore"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadIgnore(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FIFO: %v", err)
+	}
+	big := t.TempDir()
+	write(t, filepath.Join(big, ".melangeignore"), strings.Repeat("*.o\n", maxIgnore/4+1), 0o644)
+	if _, err := loadIgnore(big); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("huge file: %v", err)
+	}
+}
+
 func TestCopyTreeKeepsModesLinksAndHardLinks(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	write(t, filepath.Join(src, "bin/tool"), "#!/bin/sh\n", 0o755)
