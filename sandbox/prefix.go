@@ -43,7 +43,8 @@ func (l *LineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(p)
-	var out []byte
+	// Room for the lines as they are, prefixes included: escapes are rare.
+	out := make([]byte, 0, len(l.buf)+len(p)+(bytes.Count(p, []byte{'\n'})+1)*(len(l.prefix)+1))
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 || len(l.buf)+i > maxLine {

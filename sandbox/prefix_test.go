@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +172,28 @@ func FuzzPrefixWriter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkPrefixWriter passes a compiler-like log (80-byte lines, some
+// with colours) through a LineWriter in 32 KiB writes, as a pipe delivers
+// a step's output.
+func BenchmarkPrefixWriter(b *testing.B) {
+	var log []byte
+	for i := 0; len(log) < 4<<20; i++ {
+		if i%10 == 0 {
+			log = fmt.Appendf(log, "\x1b[1m\x1b[31merror:\x1b[0m src/file%d.c:%d: something went wrong here\n", i, i)
+		} else {
+			log = fmt.Appendf(log, "gcc -O2 -g -c -o obj/file%05d.o src/file%05d.c -Iinclude -DNDEBUG\n", i, i)
+		}
+	}
+	b.SetBytes(int64(len(log)))
+	for b.Loop() {
+		w := PrefixWriter(io.Discard, "[pkg] ")
+		for p := log; len(p) > 0; {
+			n := min(len(p), 32<<10)
+			w.Write(p[:n])
+			p = p[n:]
+		}
+		w.Flush()
+	}
 }

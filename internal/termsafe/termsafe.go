@@ -6,6 +6,7 @@ package termsafe
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -20,30 +21,49 @@ import (
 // a C1 control as \u009b).
 func AppendLine(out, line []byte) []byte {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
+	plain := 0 // start of the run of bytes passed as they are
 	for i := 0; i < len(line); i++ {
+		for i+8 <= len(line) && plainWord(binary.LittleEndian.Uint64(line[i:])) {
+			i += 8
+		}
+		if i == len(line) {
+			break
+		}
 		c := line[i]
+		if c >= 0x20 && c < 0x7f || c == '\t' || c >= 0x80 && c != 0xc2 {
+			continue
+		}
+		out = append(out, line[plain:i]...)
 		switch {
 		case c == 0x1b:
 			if n := SGRLen(line[i:]); n > 0 {
 				out = append(out, line[i:i+n]...)
 				i += n - 1
-				continue
+			} else {
+				out = append(out, '^', '[')
 			}
-			out = append(out, '^', '[')
-		case c == '\t' || c >= 0x20 && c < 0x7f:
-			out = append(out, c)
 		case c < 0x20:
 			out = append(out, '^', c+'@')
 		case c == 0x7f:
 			out = append(out, '^', '?')
-		case c == 0xc2 && i+1 < len(line) && line[i+1] >= 0x80 && line[i+1] <= 0x9f:
+		case i+1 < len(line) && line[i+1] >= 0x80 && line[i+1] <= 0x9f: // 0xc2: a C1 control
 			out = fmt.Appendf(out, "\\u%04x", line[i+1])
 			i++
-		default:
+		default: // 0xc2 starting another character
 			out = append(out, c)
 		}
+		plain = i + 1
 	}
-	return out
+	return append(out, line[plain:]...)
+}
+
+// plainWord reports whether none of the eight bytes of x is below 0x20,
+// 0x7f or 0xc2: what AppendLine passes as it is, checked a word at a
+// time (tabs take the byte-wise path).
+func plainWord(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lo) & ^v & hi }
+	return (x-0x20*lo)&^x&hi|zero(x^0x7f*lo)|zero(x^0xc2*lo) == 0
 }
 
 // SGRLen is the length of the SGR sequence (ESC [ [0-9;:]* m) that b

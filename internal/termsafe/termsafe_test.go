@@ -25,3 +25,30 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+// plainWord agrees with the byte-wise rule on every byte value in every
+// position.
+func TestPlainWord(t *testing.T) {
+	plain := func(c byte) bool { return c >= 0x20 && c < 0x7f || c >= 0x80 && c != 0xc2 }
+	for c := 0; c < 256; c++ {
+		for pos := range 8 {
+			for _, fill := range []byte{'a', 0x80, 0xff, 0x20, 0x7e} {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				x := uint64(0)
+				for i := 7; i >= 0; i-- {
+					x = x<<8 | uint64(w[i])
+				}
+				if plainWord(x) && !plain(byte(c)) {
+					t.Fatalf("byte %#x at %d among %#x passed as plain", c, pos, fill)
+				}
+				if !plainWord(x) && plain(byte(c)) && plain(fill) {
+					t.Errorf("byte %#x at %d among %#x not plain", c, pos, fill)
+				}
+			}
+		}
+	}
+}
