@@ -2,9 +2,11 @@ package graph
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pestle-dev/pestle/internal/fixture"
@@ -45,6 +47,17 @@ func TestDiscover(t *testing.T) {
 	}
 	if _, err := Discover([]string{"testdata/missing"}); err == nil {
 		t.Error("a missing path gave no error")
+	}
+	// A FIFO or a folder named like a recipe is not one: reading the FIFO
+	// would block the whole set.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "real.yaml"), []byte("package: {name: r}\n"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(dir, filepath.Join(dir, "loop.yaml"))
+	if files, err := Discover([]string{dir}); err != nil || len(files) != 1 || filepath.Base(files[0]) != "real.yaml" {
+		t.Errorf("Discover = %q, %v; want only real.yaml", files, err)
 	}
 }
 

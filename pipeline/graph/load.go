@@ -34,7 +34,8 @@ type Options struct {
 var recipeFiles = []string{"melange.yaml", ".melange.yaml", "melange.yml", ".melange.yml"}
 
 // Discover expands args into recipe files: a file is taken as is; a folder
-// gives its *.yaml and *.yml files and the melange.yaml of each subfolder.
+// gives its *.yaml and *.yml regular files and the melange.yaml of each
+// subfolder.
 // The result is sorted and has no duplicates.
 func Discover(args []string) ([]string, error) {
 	var out []string
@@ -64,7 +65,13 @@ func Discover(args []string) ([]string, error) {
 					}
 				}
 			case !e.IsDir() && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")):
-				out = append(out, filepath.Join(a, name))
+				// Regular files only: a FIFO of that name would block
+				// the whole set (a FIFO named on the command line is
+				// read, as pestle compile <(…) does).
+				p := filepath.Join(a, name)
+				if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+					out = append(out, p)
+				}
 			}
 		}
 		if len(out) == n {
