@@ -59,7 +59,7 @@ func (l *Library) load(uses string) *definition {
 	}
 	for _, dir := range l.Dirs {
 		file := filepath.Join(dir, filepath.FromSlash(uses)+".yaml")
-		data, err := readYAMLFile(file)
+		data, err := readRegularYAMLFile(file)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -16,7 +16,23 @@ const maxYAMLFile = 16 << 20
 // otherwise idle `pestle compile` then sets up (an epoll instance, an
 // eventfd and a thread polling them) for nothing.
 func readYAMLFile(path string) ([]byte, error) {
-	fd, err := sysOpen(path)
+	return readYAML(path, false)
+}
+
+// readRegularYAMLFile is readYAMLFile for a file that must be a regular
+// one: a pipeline definition, found by name in a folder that came with
+// the recipes. A FIFO there would block the compile (a recipe or vars
+// file may be one: pestle compile <(…)).
+func readRegularYAMLFile(path string) ([]byte, error) {
+	return readYAML(path, true)
+}
+
+func readYAML(path string, regularOnly bool) ([]byte, error) {
+	flags := syscall.O_RDONLY | syscall.O_CLOEXEC
+	if regularOnly {
+		flags |= syscall.O_NONBLOCK // the open of a FIFO does not wait
+	}
+	fd, err := sysOpen(path, flags)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -24,6 +40,9 @@ func readYAMLFile(path string) ([]byte, error) {
 	var st syscall.Stat_t
 	if err := sysFstat(fd, &st); err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if regularOnly && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s: not a regular file: refusing to read it", path)
 	}
 	if st.Size > maxYAMLFile {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d MiB a YAML file may have", path, st.Size, maxYAMLFile>>20)
@@ -50,9 +69,9 @@ func readYAMLFile(path string) ([]byte, error) {
 }
 
 // sysOpen, sysFstat and sysRead retry on EINTR, as the os package does.
-func sysOpen(path string) (int, error) {
+func sysOpen(path string, flags int) (int, error) {
 	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(path, flags, 0)
 		if err != syscall.EINTR {
 			return fd, err
 		}

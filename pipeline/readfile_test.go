@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -69,5 +70,19 @@ func TestReadYAMLFilePipe(t *testing.T) {
 	got, err := readYAMLFile("/proc/self/fd/" + strconv.Itoa(int(r.Fd())))
 	if err != nil || string(got) != text {
 		t.Fatalf("read %d bytes of %d: %v", len(got), len(text), err)
+	}
+}
+
+// A pipeline definition is found by name in a folder that comes with the
+// recipes: a FIFO there is refused at once instead of blocking the
+// compile.
+func TestPipelineFIFORefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "stuck.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib := NewLibrary(dir)
+	if _, err := lib.lookup("stuck"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("lookup of a FIFO: %v", err)
 	}
 }
