@@ -27,11 +27,13 @@ type runFlags struct {
 	workspaceDir, sourceDir, apkCache   string
 	cacheDir                            string
 	keyring, repositories, pipelineDirs []string
+	flags                               *pflag.FlagSet
 }
 
 // addRunFlags declares the shared flags on f. cacheDir is the --cache-dir
 // default (melange's build says ./melange-cache/, its test says "").
 func addRunFlags(f *pflag.FlagSet, r *runFlags, cacheDir string) {
+	r.flags = f
 	listVar(f, &r.arches, "arch", "", nil, "architectures: a list (x86_64,aarch64; amd64/arm64 accepted), \"all\" or \"host\" (default: the host's, unless the recipe targets fewer)")
 	f.StringVar(&r.runner, "runner", "", "where steps run: bubblewrap (the only runner; docker and qemu are refused)")
 	listVar(f, &r.keyring, "keyring-append", "k", nil, "public keys (files, dirs or URLs) trusted for the repositories")
@@ -74,6 +76,7 @@ func (r *runFlags) options() ([]string, error) {
 	o := &r.o
 	o.Keyring, o.Repositories, o.Packages = r.keyring, r.repositories, r.packages
 	o.SourceDir, o.WorkspaceDir, o.CacheDir, o.ApkCacheDir = r.sourceDir, r.workspaceDir, r.cacheDir, r.apkCache
+	o.CacheDirChosen = r.flags != nil && r.flags.Changed("cache-dir")
 	o.PipelineDirs = append(append([]string(nil), r.pipelineDir...), r.pipelineDirs...)
 	o.EnvFiles = r.envFiles
 	o.AllowUntrusted = r.ignoreSignatures

@@ -154,6 +154,14 @@ func TestResumeFlags(t *testing.T) {
 	if !slices.Contains(first.Repositories, "dir,with,commas") {
 		t.Errorf("repositories %q", first.Repositories)
 	}
+	// The default cache dir is not one the user chose (a symlink there is
+	// refused); a --cache-dir is, even the default's own spelling.
+	if first.CacheDir != "./melange-cache/" || first.CacheDirChosen {
+		t.Errorf("default cache dir %q, chosen %v", first.CacheDir, first.CacheDirChosen)
+	}
+	if o := run("--cache-dir", "./melange-cache/"); !o.CacheDirChosen {
+		t.Error("--cache-dir given, not marked chosen")
+	}
 }
 
 // TestBareNetworkBeforeAMode: "--network off" is read by pflag as a bare

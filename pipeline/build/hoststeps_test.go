@@ -66,3 +66,31 @@ func TestHostStepsStayInTheWorkspace(t *testing.T) {
 		t.Errorf("a host-side step wrote through a step's symlink: %v", entries)
 	}
 }
+
+// The cache dir is mounted read-write: one nobody chose (melange's
+// ./melange-cache/, which may come with a folder of recipes) is refused
+// as a symlink, which could give the steps any host dir. One the user
+// names with --cache-dir is theirs to point anywhere.
+func TestDefaultCacheDirSymlinkRefused(t *testing.T) {
+	needSandbox(t)
+	target := t.TempDir()
+	recipe := busyboxRecipe("cache-link") + "pipeline:\n  - runs: echo step > /var/cache/melange/written\n"
+	tb := newTestBuild(t, recipe)
+	if err := os.Symlink(target, tb.opts.CacheDir); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tb.run(t)
+	if err == nil || !strings.Contains(err.Error(), "is a symlink") || !strings.Contains(err.Error(), "--cache-dir") {
+		t.Fatalf("err = %v, want the symlink refused with the flag that allows it", err)
+	}
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Fatalf("a step wrote through the refused cache dir: %v", entries)
+	}
+	tb.opts.CacheDirChosen = true
+	if _, err := tb.run(t); err != nil {
+		t.Fatalf("a chosen cache dir: %v\n%s", err, tb.out.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(target, "written")); err != nil || string(b) != "step\n" {
+		t.Errorf("the chosen cache dir was not mounted: %q, %v", b, err)
+	}
+}

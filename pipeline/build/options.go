@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -40,6 +41,11 @@ type EnvOptions struct {
 	// CacheDir is mounted at /var/cache/melange when it exists; empty
 	// means ./melange-cache.
 	CacheDir string
+	// CacheDirChosen says the user named CacheDir (--cache-dir). A cache
+	// dir nobody named, such as melange's default ./melange-cache/ in a
+	// folder of recipes, is refused when it is a symlink: it is mounted
+	// read-write.
+	CacheDirChosen bool
 	// ApkCacheDir caches downloaded packages, indexes, sources and guest
 	// roots; empty means the user's cache directory (…/pestle).
 	ApkCacheDir string
@@ -151,6 +157,24 @@ func (o *EnvOptions) cacheDir() string {
 		return "melange-cache"
 	}
 	return o.CacheDir
+}
+
+// mountedCacheDir is the absolute cache dir the sandbox mounts read-write
+// at /var/cache/melange. The default, ./melange-cache, may have come with
+// a folder of recipes: as a symlink it could give the steps any host dir
+// (melange-cache -> /), so it is refused unless the user chose it.
+func (o *EnvOptions) mountedCacheDir() (string, error) {
+	dir, err := filepath.Abs(o.cacheDir())
+	if err != nil {
+		return "", err
+	}
+	if !o.CacheDirChosen {
+		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(dir)
+			return "", fmt.Errorf("%s is a symlink (to %s): the cache dir is mounted read-write in the sandbox, so pestle does not follow one it did not make; to use that dir, say so with --cache-dir %s", dir, target, dir)
+		}
+	}
+	return dir, nil
 }
 
 func (o *EnvOptions) apkCacheDir() (string, error) {

@@ -128,9 +128,11 @@ func (s *session) start(ctx context.Context, opts *EnvOptions, plan *pipeline.Pl
 	if err := s.limit(opts, &spec); err != nil {
 		return err
 	}
-	if cd, err := filepath.Abs(opts.cacheDir()); err == nil {
-		spec.CacheDir = cd
+	cd, err := opts.mountedCacheDir()
+	if err != nil {
+		return err
 	}
+	spec.CacheDir = cd
 	uid, gid, ok, err := runAs(plan.Environment.Accounts)
 	if err != nil {
 		return err
