@@ -74,7 +74,7 @@ func buildMany(cmd *cobra.Command, args []string, o build.Options, arches []stri
 		}
 		rep, err := batch.Run(cmd.Context(), g, batch.Options{
 			Build: o, Jobs: b.jobs, KeepGoing: b.keepGoing, Force: b.force, DryRun: b.dry,
-			Only: b.only, LogDir: b.logDir, Version: pestleID(), Logger: logger(),
+			Only: b.only, LogDir: b.logDir, LogDirChosen: cmd.Flags().Changed("log-dir"), Version: pestleID(), Logger: logger(),
 		})
 		if err != nil {
 			return err

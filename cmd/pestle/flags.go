@@ -155,6 +155,7 @@ func (b *buildFlags) options(changed func(string) bool) ([]string, error) {
 		return nil, err
 	}
 	o := &b.run.o
+	o.OutDirChosen = changed("out-dir")
 	o.NoIndex = !b.generateIndex
 	o.LibcFlavor = b.libc
 	o.Records = build.Records{BuildLog: b.createBuildLog, LintResults: b.persistLint, Provenance: b.prov, DependencyLog: b.dependencyLog}

@@ -162,6 +162,9 @@ func TestResumeFlags(t *testing.T) {
 	if o := run("--cache-dir", "./melange-cache/"); !o.CacheDirChosen {
 		t.Error("--cache-dir given, not marked chosen")
 	}
+	if first.OutDirChosen || !run("--out-dir", "./packages/").OutDirChosen {
+		t.Error("--out-dir chosen: wrong")
+	}
 }
 
 // TestBareNetworkBeforeAMode: "--network off" is read by pflag as a bare

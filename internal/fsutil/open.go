@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -51,4 +52,19 @@ func Kind(m fs.FileMode) string {
 		return "a directory"
 	}
 	return "a special file"
+}
+
+// NotALink returns an error when dir is a symlink, naming flag, the
+// option that takes the dir when the user means it. It guards the default
+// dirs pestle writes in or mounts (./packages, ./melange-cache,
+// ./pestle-logs), which a folder of recipes could have brought as links
+// to anywhere on the host. why says what pestle does there.
+func NotALink(dir, flag, why string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	target, _ := os.Readlink(dir)
+	abs, _ := filepath.Abs(dir)
+	return fmt.Errorf("%s is a symlink (to %s), and %s: pestle does not follow a link it was not told of, which a folder of recipes could have brought; to use that dir, say so with %s %s", abs, target, why, flag, abs)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/build"
 	"github.com/pestle-dev/pestle/pipeline/graph"
@@ -31,6 +32,9 @@ type Options struct {
 	// LogDir receives <recipe>.log for each build ("pestle-logs" when
 	// empty).
 	LogDir string
+	// LogDirChosen says the user named LogDir (--log-dir); the default is
+	// refused when it is a symlink (see fsutil.NotALink).
+	LogDirChosen bool
 	// Only, when set, names the recipes to build; the recipes they need
 	// must be up to date already (an external executor runs one node of
 	// the plan per job this way). Other recipes are left out.
@@ -55,6 +59,11 @@ func Run(ctx context.Context, g *graph.Graph, opts Options) (*Report, error) {
 	}
 	if opts.LogDir == "" {
 		opts.LogDir = "pestle-logs"
+	}
+	if !opts.LogDirChosen {
+		if err := fsutil.NotALink(opts.LogDir, "--log-dir", "each recipe's build log is written there"); err != nil {
+			return nil, err
+		}
 	}
 	if opts.build == nil {
 		opts.build = build.Build

@@ -302,3 +302,25 @@ func TestTestCycle(t *testing.T) {
 		t.Errorf("table lacks the note:\n%s", b.String())
 	}
 }
+
+// The default log dir is refused when it is a symlink a folder of recipes
+// could have brought; one the user names is followed.
+func TestLogDirSymlink(t *testing.T) {
+	g, dir := set(t, small)
+	target := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if err := os.Symlink(target, logs); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{
+		Build: build.Options{EnvOptions: build.EnvOptions{Arch: "x86_64", AllowUntrusted: true}, OutDir: filepath.Join(dir, "packages")},
+		Jobs:  1, LogDir: logs, Version: "test", build: (&fake{}).build, inputs: (&fake{}).inputs,
+	}
+	if _, err := Run(context.Background(), g, o); err == nil || !strings.Contains(err.Error(), "--log-dir") {
+		t.Fatalf("err = %v, want the link refused", err)
+	}
+	fakeRun(t, g, dir, &fake{}, func(o *Options) { o.LogDirChosen = true })
+	if entries, _ := os.ReadDir(target); len(entries) == 0 {
+		t.Error("no log written into the chosen dir")
+	}
+}

@@ -70,6 +70,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	logCompiled(log, start, plan)
+	if err := opts.checkDefaultDirs(plan.Arch); err != nil {
+		return nil, err
+	}
 	signer, err := loadSigner(opts.SigningKey, log)
 	if err != nil {
 		return nil, err

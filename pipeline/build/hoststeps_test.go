@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/pestle-dev/pestle/apk"
 )
 
 // The steps pestle runs on the host (fetch, git-checkout) read and write
@@ -92,5 +95,70 @@ func TestDefaultCacheDirSymlinkRefused(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(target, "written")); err != nil || string(b) != "step\n" {
 		t.Errorf("the chosen cache dir was not mounted: %q, %v", b, err)
+	}
+}
+
+// The default out dir is refused as a symlink, or with a symlinked <arch>
+// dir: a folder of recipes could point it at another repository, whose
+// index the build would replace with one signed by the user's key.
+func TestDefaultOutDirSymlinkRefused(t *testing.T) {
+	needSandbox(t)
+	recipe := busyboxRecipe("out-link") + "pipeline:\n  - runs: mkdir -p ${{targets.destdir}}/x\n"
+	for _, arch := range []bool{false, true} {
+		target := t.TempDir()
+		tb := newTestBuild(t, recipe)
+		link := tb.opts.OutDir
+		if arch {
+			os.MkdirAll(tb.opts.OutDir, 0o755)
+			link = filepath.Join(tb.opts.OutDir, apk.HostArch())
+		}
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		_, err := tb.run(t)
+		if err == nil || !strings.Contains(err.Error(), "is a symlink") || !strings.Contains(err.Error(), "--out-dir") {
+			t.Fatalf("%s: err = %v, want the symlink refused with the flag that allows it", link, err)
+		}
+		if entries, _ := os.ReadDir(target); len(entries) != 0 {
+			t.Fatalf("written through the refused out dir: %v", entries)
+		}
+		tb.opts.OutDirChosen = true
+		if _, err := tb.run(t); err != nil {
+			t.Fatalf("a chosen out dir: %v\n%s", err, tb.out.String())
+		}
+		if entries, _ := os.ReadDir(target); len(entries) == 0 {
+			t.Error("nothing written into the chosen out dir")
+		}
+	}
+}
+
+// The build log of --create-build-log in the current folder (a folder of
+// recipes) is written only as a regular file: not through a symlink to a
+// host file, not into a FIFO.
+func TestBuildLogNotThroughLinks(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep\n"), 0o644)
+	written := []Written{{Info: &apk.PackageInfo{Name: "p", Version: "1-r0"}}}
+	r := Records{BuildLog: true}
+	must(t, os.Symlink(victim, "packages.log"))
+	if err := r.appendBuildLog("x86_64", "p", written); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("through a symlink: %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Errorf("the link's target became %q", b)
+	}
+	os.Remove("packages.log")
+	must(t, syscall.Mkfifo("packages.log", 0o644))
+	if err := r.appendBuildLog("x86_64", "p", written); err == nil {
+		t.Error("wrote into a FIFO")
+	}
+	os.Remove("packages.log")
+	for range 2 {
+		must(t, r.appendBuildLog("x86_64", "p", written))
+	}
+	if b, _ := os.ReadFile("packages.log"); string(b) != "x86_64|p|p|1-r0\nx86_64|p|p|1-r0\n" {
+		t.Errorf("packages.log = %q", b)
 	}
 }

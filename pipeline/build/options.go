@@ -3,13 +3,13 @@ package build
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/pestle-dev/pestle/apk"
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline"
 	"github.com/pestle-dev/pestle/pipeline/netrec"
 	"github.com/pestle-dev/pestle/sandbox"
@@ -106,6 +106,11 @@ type Options struct {
 	// OutDir receives <arch>/<name>-<version>.apk and the index; "packages"
 	// when empty.
 	OutDir string
+	// OutDirChosen says the user named OutDir (--out-dir). The default,
+	// ./packages/, is refused when it or its <arch> dir is a symlink: a
+	// folder of recipes could point it at another repository, whose
+	// packages and index the build would then replace, signed.
+	OutDirChosen bool
 	// SigningKey is the private key file that signs packages and index;
 	// empty means unsigned.
 	SigningKey string
@@ -159,6 +164,20 @@ func (o *EnvOptions) cacheDir() string {
 	return o.CacheDir
 }
 
+// checkDefaultDirs refuses, before any work, a default out dir or cache
+// dir that is a symlink (see OutDirChosen and CacheDirChosen).
+func (o *Options) checkDefaultDirs(arch string) error {
+	if !o.OutDirChosen {
+		for _, d := range []string{o.outDir(), filepath.Join(o.outDir(), arch)} {
+			if err := fsutil.NotALink(d, "--out-dir", "the build writes its packages and index there"); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := o.mountedCacheDir()
+	return err
+}
+
 // mountedCacheDir is the absolute cache dir the sandbox mounts read-write
 // at /var/cache/melange. The default, ./melange-cache, may have come with
 // a folder of recipes: as a symlink it could give the steps any host dir
@@ -169,9 +188,8 @@ func (o *EnvOptions) mountedCacheDir() (string, error) {
 		return "", err
 	}
 	if !o.CacheDirChosen {
-		if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			target, _ := os.Readlink(dir)
-			return "", fmt.Errorf("%s is a symlink (to %s): the cache dir is mounted read-write in the sandbox, so pestle does not follow one it did not make; to use that dir, say so with --cache-dir %s", dir, target, dir)
+		if err := fsutil.NotALink(dir, "--cache-dir", "the sandbox mounts the cache dir read-write"); err != nil {
+			return "", err
 		}
 	}
 	return dir, nil

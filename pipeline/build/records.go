@@ -2,10 +2,12 @@ package build
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/pipeline/sca"
@@ -75,15 +77,26 @@ func (r Records) appendBuildLog(arch, origin string, written []Written) error {
 	if !r.BuildLog || len(written) == 0 {
 		return nil
 	}
-	path := r.BuildLogFile
+	path, flags := r.BuildLogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE
 	if path == "" {
-		path = "packages.log"
+		// In the folder of recipes, which may have brought a
+		// packages.log symlink to a file of the host's: not followed.
+		path, flags = "packages.log", flags|syscall.O_NOFOLLOW|syscall.O_NONBLOCK
 	}
 	var b strings.Builder
 	for _, w := range written {
 		fmt.Fprintf(&b, "%s|%s|%s|%s\n", arch, origin, w.Info.Name, w.Info.Version)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, flags, 0o644)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) {
+		err = fmt.Errorf("%s is a symlink or a FIFO, which pestle does not write through: remove it, or build from another folder", path)
+	}
+	if err == nil {
+		if fi, serr := f.Stat(); serr == nil && !fi.Mode().IsRegular() {
+			f.Close()
+			err = fmt.Errorf("%s is %s, not a regular file", path, fsutil.Kind(fi.Mode()))
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("--create-build-log: %w", err)
 	}
