@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pestle-dev/pestle/internal/fsutil"
 	"github.com/pestle-dev/pestle/internal/termsafe"
 	"github.com/pestle-dev/pestle/pipeline/lint"
 )
@@ -59,6 +60,11 @@ default lists; --list shows every linter with its default.`,
 				results[i], err = lint.File(cmd.Context(), args[i], base, logger())
 				return err
 			})
+			if persist && !cmd.Flags().Changed("out-dir") {
+				if err := fsutil.NotALink(outDir, "--out-dir", "the lint results are written there"); err != nil {
+					return err
+				}
+			}
 			failed, err := reportLint(cmd, args, results, errs, persist, outDir)
 			if err != nil {
 				return err
