@@ -131,3 +131,26 @@ func fixtureAPKs(t *testing.T) []string {
 	}
 	return apks
 }
+
+// --persist-lint-results does not write through a default ./packages that
+// is a symlink; a named --out-dir is followed.
+func TestLintPersistRefusesLinkedDefault(t *testing.T) {
+	apks := fixtureAPKs(t)
+	t.Chdir(t.TempDir())
+	target := t.TempDir()
+	if err := os.Symlink(target, "packages"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execCLI(t, "lint", "--persist-lint-results", apks[0]); err == nil || !strings.Contains(err.Error(), "--out-dir") {
+		t.Fatalf("err = %v, want the link refused", err)
+	}
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Fatalf("written through the link: %v", entries)
+	}
+	if _, err := execCLI(t, "lint", "--persist-lint-results", "--out-dir", "packages", apks[0]); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(target); len(entries) == 0 {
+		t.Error("nothing written into the named --out-dir")
+	}
+}
