@@ -149,7 +149,7 @@ func replay(dir, journal string) error {
 	}
 	for line := range strings.Lines(string(data)) {
 		tmp, final, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
-		if !ok || tmp != filepath.Base(tmp) || final != filepath.Base(final) || tmp == "" || final == "" {
+		if !ok || !plainName(tmp) || !plainName(final) {
 			return fmt.Errorf("malformed line %q", line)
 		}
 		err := os.Rename(filepath.Join(dir, tmp), filepath.Join(dir, final))
@@ -161,4 +161,11 @@ func replay(dir, journal string) error {
 		return err
 	}
 	return os.Remove(journal)
+}
+
+// plainName reports a name of a file directly in the directory: not
+// empty, no separator, not . or .. (a journal may have come with a copied
+// repository).
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && name == filepath.Base(name)
 }
